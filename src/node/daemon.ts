@@ -1,0 +1,196 @@
+// Node lifecycle: identity, libp2p, membership, dialer, HTTP API; start and graceful stop.
+// `startNode` is what `petalmesh start`, the tests and the simulator run.
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import type { PrivateKey } from '@libp2p/interface'
+import type { Logger } from 'pino'
+import { createPetalmeshLibp2p, type PetalmeshLibp2p, type Libp2pNodeOptions } from './libp2p.ts'
+import { loadOrCreateIdentity } from './identity.ts'
+import { Membership, TwinError, type MembershipTiming, type SelfState } from './membership.ts'
+import { startDialer, type Dialer } from './dialer.ts'
+import { startHttpApi, type HttpApi } from './http-api.ts'
+import type { PetalmeshConfig } from './config.ts'
+import type { Span } from '../protocols/types.ts'
+import { createTopicScoreParams } from '@libp2p/gossipsub/score'
+import { swarmTopics } from '../protocols/membership/topics.ts'
+import { PetalmeshError } from '../util/errors.ts'
+
+export interface NodeOptions {
+  config: PetalmeshConfig
+  log: Logger
+  /** Use this key instead of the data dir's identity (simulator). */
+  privateKey?: PrivateKey
+  /** Skip the data-dir lock and identity file (in-process simulations). */
+  ephemeral?: boolean
+  /** Extra libp2p options (gater, gossip tuning) for tests and the simulator. */
+  libp2p?: Partial<Libp2pNodeOptions>
+  /** Initial self state (capacity, throughput, hardware...). */
+  self?: Partial<SelfState>
+  now?: () => number
+}
+
+export interface PetalmeshNode {
+  libp2p: PetalmeshLibp2p
+  membership: Membership
+  config: PetalmeshConfig
+  peerId: string
+  api: HttpApi | null
+  log: Logger
+  startedAt: number
+  stop: (opts?: { graceful?: boolean }) => Promise<void>
+  /** Resolves when the node stopped (by stop() or a fatal condition). */
+  stopped: Promise<void>
+}
+
+export function parseSpan (s: string | undefined, totalBlocks: number): Span | null {
+  if (s == null) return null
+  const m = /^(\d+):(\d+)$/.exec(s)
+  if (m == null) throw new PetalmeshError(`invalid span ${JSON.stringify(s)}: expected start:end`, { exitCode: 2 })
+  const span = { start: Number(m[1]), end: Number(m[2]) }
+  if (!(span.start < span.end && span.end <= totalBlocks)) {
+    throw new PetalmeshError(`invalid config: swarm.span = "${s}": must satisfy start < end <= swarm.totalBlocks (${totalBlocks})`, { exitCode: 2 })
+  }
+  return span
+}
+
+/** Refuses a second daemon on the same data dir (same machine); the swarm-wide check catches copies elsewhere. */
+async function acquireLock (dataDir: string): Promise<() => Promise<void>> {
+  const path = join(dataDir, 'daemon.lock')
+  try {
+    const pid = Number((await readFile(path, 'utf8')).trim())
+    if (Number.isInteger(pid) && pid > 0 && pid !== process.pid) {
+      let alive = true
+      try { process.kill(pid, 0) } catch (err) { alive = (err as NodeJS.ErrnoException).code === 'EPERM' }
+      if (alive) throw new PetalmeshError(`another petalmesh daemon (pid ${pid}) is running with data dir ${dataDir}. Stop it (petalmesh stop --data-dir ${dataDir}) or use another --data-dir.`, { exitCode: 2 })
+    }
+  } catch (err) {
+    if (err instanceof PetalmeshError) throw err
+  }
+  await writeFile(path, String(process.pid), { mode: 0o600 })
+  return async () => { await rm(path, { force: true }) }
+}
+
+export async function startNode (opts: NodeOptions): Promise<PetalmeshNode> {
+  const { config, log } = opts
+  const cleanups: Array<() => Promise<void>> = []
+  let privateKey = opts.privateKey
+  if (opts.ephemeral !== true) {
+    await mkdir(config.dataDir, { recursive: true, mode: 0o700 })
+    cleanups.push(await acquireLock(config.dataDir))
+  }
+  if (privateKey == null) {
+    const id = await loadOrCreateIdentity(config.dataDir)
+    if (id.created) log.info({ path: id.path }, 'created a new node identity')
+    privateKey = id.privateKey
+  }
+  const span = parseSpan(config.swarm.span, config.swarm.totalBlocks)
+  const topics = swarmTopics(config.swarm.model)
+  // Invalid messages on our topics must cost the sender: without per-topic params, rejects score 0.
+  const topicScore = createTopicScoreParams({
+    topicWeight: 1,
+    invalidMessageDeliveriesWeight: -100,
+    invalidMessageDeliveriesDecay: 0.9
+  })
+  const libp2p = await createPetalmeshLibp2p({
+    privateKey,
+    transport: config.network.transport,
+    listen: config.listen,
+    announce: config.announce,
+    dhtMode: config.swarm.role === 'client' ? 'client' : config.network.dhtMode,
+    maxConnections: config.network.maxConnections,
+    inboundConnectionsPerSecond: config.network.inboundConnectionsPerSecond,
+    maxIncomingPending: config.network.maxIncomingPending,
+    ipColocationWhitelist: config.network.ipColocationWhitelist,
+    topicScoreParams: { [topics.records]: topicScore, [topics.heartbeats]: topicScore },
+    ...opts.libp2p
+  })
+  const timing: Partial<MembershipTiming> = {
+    heartbeatMs: config.swarm.heartbeatMs,
+    recordRefreshMs: config.swarm.recordRefreshMs,
+    suspectAfterMs: config.swarm.suspectAfterMs,
+    offlineAfterMs: config.swarm.offlineAfterMs,
+    tombstoneMs: config.swarm.tombstoneMs
+  }
+  const capacity = config.swarm.capacity > 0 ? config.swarm.capacity : span != null ? span.end - span.start : config.swarm.totalBlocks
+  const membership = new Membership({
+    libp2p,
+    privateKey,
+    model: config.swarm.model,
+    totalBlocks: config.swarm.totalBlocks,
+    role: config.swarm.role,
+    timing,
+    log,
+    now: opts.now,
+    self: {
+      state: span != null ? 'online' : 'standby',
+      span,
+      capacity,
+      throughput: config.swarm.throughput,
+      replication: config.swarm.replication,
+      publicName: config.swarm.publicName,
+      claimMs: span != null ? Date.now() : 0,
+      ...opts.self
+    }
+  })
+
+  let dialer: Dialer | null = null
+  let api: HttpApi | null = null
+  let resolveStopped: () => void = () => {}
+  const stopped = new Promise<void>(resolve => { resolveStopped = resolve })
+  let stopping: Promise<void> | null = null
+
+  const stop = async (stopOpts: { graceful?: boolean } = {}): Promise<void> => {
+    stopping ??= (async () => {
+      log.info('stopping')
+      dialer?.stop()
+      await membership.stop({ graceful: stopOpts.graceful })
+      await api?.close().catch(() => {})
+      try {
+        await libp2p.stop()
+      } catch (err) {
+        log.warn({ err: (err as Error).message }, 'libp2p stop failed')
+      }
+      for (const c of cleanups.reverse()) await c().catch(() => {})
+      log.info('stopped')
+      resolveStopped()
+    })()
+    await stopping
+  }
+
+  try {
+    await libp2p.start()
+    log.info({ peerId: libp2p.peerId.toString(), addrs: libp2p.getMultiaddrs().map(String), model: config.swarm.model, role: config.swarm.role }, 'libp2p started')
+    await membership.start()
+    dialer = startDialer(libp2p, {
+      bootstrap: config.bootstrap,
+      targetPeers: config.network.targetPeers,
+      baseMs: config.network.redialMs,
+      log,
+      candidates: () => membership.view.live().map(m => m.peerId)
+    })
+    await dialer.firstRound
+    if (config.swarm.role === 'server' && libp2p.getPeers().length > 0) await membership.checkNoTwin(2 * config.swarm.heartbeatMs + 500)
+    await membership.announce()
+    membership.on('swarm', (e) => {
+      // A twin that appears shortly after our start means we are the duplicate: refuse to run.
+      if (e.type === 'twin-detected' && membership.uptimeMs() < 10_000) {
+        log.error(new TwinError(libp2p.peerId.toString(), 'gossip').message)
+        void stop({ graceful: false })
+      }
+    })
+    const node: PetalmeshNode = { libp2p, membership, config, peerId: libp2p.peerId.toString(), api: null, log, startedAt: Date.now(), stop, stopped }
+    if (config.api.enabled) {
+      api = await startHttpApi(node, { host: config.api.host, port: config.api.port })
+      node.api = api
+      if (opts.ephemeral !== true) {
+        await writeFile(join(config.dataDir, 'api.json'), JSON.stringify({ url: api.url, pid: process.pid }) + '\n', { mode: 0o600 })
+        cleanups.push(async () => { await rm(join(config.dataDir, 'api.json'), { force: true }) })
+      }
+      log.info({ url: api.url }, 'HTTP API listening')
+    }
+    return node
+  } catch (err) {
+    await stop({ graceful: false }).catch(() => {})
+    throw err
+  }
+}

@@ -1,0 +1,116 @@
+// The one place that assembles a libp2p node. The daemon, the tests and the simulator all call
+// createPetalmeshLibp2p, so a swarm in the simulator runs exactly the stack an operator runs.
+import { createLibp2p, type Libp2p } from 'libp2p'
+import { tcp } from '@libp2p/tcp'
+import { memory } from '@libp2p/memory'
+import { noise } from '@chainsafe/libp2p-noise'
+import { yamux } from '@libp2p/yamux'
+import { identify, type Identify } from '@libp2p/identify'
+import { ping, type Ping } from '@libp2p/ping'
+import { kadDHT, passthroughMapper, type KadDHT } from '@libp2p/kad-dht'
+import { gossipsub, type GossipSub, type GossipsubOpts } from '@libp2p/gossipsub'
+import { createPeerScoreParams, createPeerScoreThresholds, type TopicScoreParams } from '@libp2p/gossipsub/score'
+import type { ConnectionGater, ConnectionProtector, PrivateKey, ComponentLogger } from '@libp2p/interface'
+import { PROTOCOL_VERSION } from '../protocols/version.ts'
+
+export const DHT_PROTOCOL = `/petalmesh/kad/${PROTOCOL_VERSION}`
+export const SOFTWARE_VERSION = '0.1.0'
+export const AGENT_VERSION = `petalmesh/${SOFTWARE_VERSION}`
+
+export interface PetalmeshServices {
+  identify: Identify
+  ping: Ping
+  dht: KadDHT
+  pubsub: GossipSub
+  [key: string]: unknown
+}
+
+export type PetalmeshLibp2p = Libp2p<PetalmeshServices>
+
+/** Runtime methods gossipsub has but its exported interface omits (see docs/libp2p notes). */
+export type GossipSubRuntime = GossipSub & {
+  getMeshPeers(topic: string): string[]
+  getScore(peerId: string): number
+}
+
+export interface Libp2pNodeOptions {
+  privateKey: PrivateKey
+  transport: 'tcp' | 'memory'
+  listen: string[]
+  announce?: string[]
+  /** 'server' answers DHT queries; 'client' only asks (nodes that cannot accept connections). */
+  dhtMode: 'server' | 'client'
+  maxConnections?: number
+  inboundConnectionsPerSecond?: number
+  maxIncomingPending?: number
+  ipColocationWhitelist?: string[]
+  /** Per-topic score parameters, so invalid messages on our topics cost the sender score. */
+  topicScoreParams?: Record<string, TopicScoreParams>
+  /** Gossipsub overrides for simulations (heartbeat interval, D). */
+  gossip?: Partial<Pick<GossipsubOpts, 'heartbeatInterval' | 'D' | 'Dlo' | 'Dhi' | 'Dout' | 'doPX'>>
+  connectionGater?: ConnectionGater
+  connectionProtector?: (components: { logger: ComponentLogger }) => ConnectionProtector
+  /** Ping interval of libp2p's connection monitor; a failed ping closes the connection. */
+  connectionMonitorIntervalMs?: number
+  /** Override the libp2p component logger (the default is silent unless DEBUG=libp2p:* is set). */
+  logger?: ComponentLogger
+}
+
+export async function createPetalmeshLibp2p (opts: Libp2pNodeOptions): Promise<PetalmeshLibp2p> {
+  const whitelist = new Set(opts.ipColocationWhitelist ?? ['127.0.0.1', '::1'])
+  const scoreParams = createPeerScoreParams({
+    IPColocationFactorWhitelist: whitelist,
+    topics: opts.topicScoreParams ?? {}
+  })
+  return await createLibp2p({
+    privateKey: opts.privateKey,
+    start: false,
+    nodeInfo: { name: 'petalmesh', version: SOFTWARE_VERSION, userAgent: AGENT_VERSION },
+    addresses: { listen: opts.listen, announce: opts.announce ?? [] },
+    transports: [opts.transport === 'memory' ? memory() : tcp()],
+    connectionEncrypters: [noise()],
+    streamMuxers: [yamux()],
+    connectionProtector: opts.connectionProtector,
+    connectionGater: opts.connectionGater,
+    ...(opts.logger != null ? { logger: opts.logger } : {}),
+    connectionManager: {
+      maxConnections: opts.maxConnections ?? 300,
+      // The default (5/s per IP) refuses most of a swarm that shares one IP (one host, a NAT, a cloud VPC).
+      inboundConnectionThreshold: opts.inboundConnectionsPerSecond ?? 100,
+      maxIncomingPendingConnections: opts.maxIncomingPending ?? 100,
+      dialTimeout: 5_000,
+      reconnectRetries: 10,
+      reconnectRetryInterval: 1_000,
+      reconnectBackoffFactor: 1.5
+    },
+    connectionMonitor: {
+      pingInterval: opts.connectionMonitorIntervalMs ?? 5_000,
+      abortConnectionOnPingFailure: true
+    },
+    services: {
+      identify: identify(),
+      ping: ping(),
+      dht: kadDHT({
+        protocol: DHT_PROTOCOL,
+        // Never auto-detect: on loopback/LAN there is no public address, so auto stays client forever.
+        clientMode: opts.dhtMode === 'client',
+        // The default mapper drops private addresses, which leaves LAN and loopback swarms with empty tables.
+        peerInfoMapper: passthroughMapper
+      }),
+      pubsub: gossipsub({
+        globalSignaturePolicy: 'StrictSign',
+        allowPublishToZeroTopicPeers: true,
+        fallbackToFloodsub: false,
+        // Deduplicate before verifying signatures: from+seqno identifies a StrictSign message.
+        fastMsgIdFn: (msg) => fastMsgId(msg.from, msg.seqno),
+        scoreParams,
+        scoreThresholds: createPeerScoreThresholds(),
+        ...opts.gossip
+      })
+    }
+  })
+}
+
+function fastMsgId (from: Uint8Array | undefined, seqno: Uint8Array | undefined): string {
+  return Buffer.from(from ?? []).toString('base64') + ':' + Buffer.from(seqno ?? []).toString('base64')
+}

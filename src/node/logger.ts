@@ -1,0 +1,29 @@
+import { pino, type Logger, type DestinationStream } from 'pino'
+import pretty from 'pino-pretty'
+
+export type { Logger }
+
+export interface LoggerOptions {
+  level?: string
+  /** auto = pretty on a TTY, JSON lines otherwise (so log collectors get structured records). */
+  format?: 'auto' | 'pretty' | 'json'
+  destination?: DestinationStream
+  /** Fields on every line, e.g. a node index in the simulator. */
+  base?: Record<string, unknown>
+}
+
+export function createLogger (opts: LoggerOptions = {}): Logger {
+  const format = opts.format ?? 'auto'
+  const usePretty = format === 'pretty' || (format === 'auto' && opts.destination == null && process.stderr.isTTY === true)
+  const base = { ...(opts.base ?? {}) }
+  if (usePretty) {
+    const stream = pretty({ colorize: process.stderr.isTTY === true, destination: 2, sync: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' })
+    return pino({ level: opts.level ?? 'info', base }, stream)
+  }
+  return pino({ level: opts.level ?? 'info', base, timestamp: pino.stdTimeFunctions.isoTime }, opts.destination ?? pino.destination({ fd: 2, sync: true }))
+}
+
+/** A logger that drops everything: for in-process simulations and unit tests. */
+export function silentLogger (): Logger {
+  return pino({ level: 'silent' })
+}

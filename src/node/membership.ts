@@ -1,0 +1,621 @@
+// Swarm membership over libp2p: publishes this node's record and heartbeats, validates what
+// others publish, keeps the swarm view, detects failures, serves and fetches snapshots, and
+// advertises the swarm in the DHT. The rules themselves live in swarm-view.ts and record.ts.
+import { EventEmitter } from 'node:events'
+import { randomBytes } from 'node:crypto'
+import { peerIdFromString } from '@libp2p/peer-id'
+import { TopicValidatorResult, type Message } from '@libp2p/gossipsub'
+import type { PeerId, PrivateKey } from '@libp2p/interface'
+import type { Logger } from 'pino'
+import type { NodeState, Span } from '../protocols/types.ts'
+import { PROTOCOL_MAJOR } from '../protocols/version.ts'
+import {
+  decodeHeartbeat, decodeObituary, decodeSwarmMessage, encodeHeartbeat, encodeObituary, encodeSwarmMessage,
+  signRecord, stateToCode, verifySignedRecord, codeToState,
+  type NodeRecordData, type PetalsServerInfo, type ReachabilityKind
+} from '../protocols/membership/record.ts'
+import type { SignedRecord, SnapshotEntry, SnapshotResponse } from '../protocols/membership/membership.ts'
+import { swarmCid, swarmTopics, type SwarmTopics } from '../protocols/membership/topics.ts'
+import { SNAPSHOT_PROTOCOL, fetchSnapshotOverStream, serveSnapshot } from '../protocols/snapshot/snapshot.ts'
+import { SwarmView, computeCoverage, type SwarmEvent, type CoverageSummary } from './swarm-view.ts'
+import { SOFTWARE_VERSION, type PetalmeshLibp2p } from './libp2p.ts'
+import { PetalmeshError } from '../util/errors.ts'
+
+
+/** What this node says about itself. */
+export interface SelfState {
+  state: NodeState
+  span: Span | null
+  loading: { done: number, total: number } | null
+  capacity: number
+  throughput: number
+  hardware: { type: string, device: string, vramGb: number }
+  publicName: string
+  petals: PetalsServerInfo | null
+  tokensTotal: number
+  tokensSinceLast: number
+  claimMs: number
+  reachability: ReachabilityKind
+  replication: number
+}
+
+export interface MembershipTiming {
+  heartbeatMs: number
+  recordRefreshMs: number
+  suspectAfterMs: number
+  offlineAfterMs: number
+  tombstoneMs: number
+  pingTimeoutMs: number
+  selfCheckMs: number
+  provideIntervalMs: number
+}
+
+/** Defaults; the README explains how they were chosen. */
+export const DEFAULT_TIMING: MembershipTiming = {
+  heartbeatMs: 1000,
+  recordRefreshMs: 30_000,
+  suspectAfterMs: 2500,
+  offlineAfterMs: 5000,
+  tombstoneMs: 10 * 60_000,
+  pingTimeoutMs: 1000,
+  selfCheckMs: 30_000,
+  provideIntervalMs: 10 * 60_000
+}
+
+export interface MembershipOptions {
+  libp2p: PetalmeshLibp2p
+  privateKey: PrivateKey
+  model: string
+  totalBlocks: number
+  /** Clients follow the swarm but publish nothing and provide nothing. */
+  role: 'server' | 'client'
+  timing?: Partial<MembershipTiming>
+  self?: Partial<SelfState>
+  log: Logger
+  now?: () => number
+}
+
+export interface MembershipStats {
+  published: { records: number, heartbeats: number, obituaries: number }
+  received: { records: number, heartbeats: number, obituaries: number }
+  /** Heartbeats accepted from each sender (delivery accounting). */
+  heartbeatsFrom: Map<string, number>
+  ignored: number
+  rejected: number
+  rejectedByPeer: Map<string, number>
+  rejectReasons: Map<string, number>
+  bytesPublished: number
+  bytesReceived: number
+  snapshotsServed: number
+  snapshotsFetched: number
+  lastHeartbeatDelayMs: number
+}
+
+export class TwinError extends PetalmeshError {
+  constructor (peerId: string, via: string) {
+    super(`identity ${peerId} is already live in the swarm (another process is using this identity; seen via ${via}). Stop the other petalmesh process, or start this one with a different --data-dir (a new identity).`, { exitCode: 2 })
+    this.name = 'TwinError'
+  }
+}
+
+interface MembershipEvents {
+  swarm: [SwarmEvent]
+  'self-published': [NodeRecordData]
+}
+
+/** Seq numbers grow across restarts: seeded from the wall clock in microseconds. */
+function createSeqCounter (now: () => number): () => bigint {
+  let last = 0n
+  return () => {
+    const t = BigInt(Math.floor(now())) * 1000n
+    last = t > last ? t : last + 1n
+    return last
+  }
+}
+
+export class Membership extends EventEmitter<MembershipEvents> {
+  readonly view: SwarmView
+  readonly topics: SwarmTopics
+  readonly instance: bigint
+  readonly stats: MembershipStats
+  readonly timing: MembershipTiming
+  private readonly opts: MembershipOptions
+  private readonly log: Logger
+  private readonly now: () => number
+  private readonly nextSeq: () => bigint
+  private self: SelfState
+  private lastRecord: NodeRecordData | null = null
+  private lastSigned: SignedRecord | null = null
+  private readonly timers: Array<ReturnType<typeof setInterval>> = []
+  private readonly confirming = new Set<string>()
+  private readonly fetchCooldown = new Map<string, number>()
+  private running = false
+  private announced = false
+  private synced = false
+  private startedAt = 0
+  private lastHeartbeatAt = 0
+  private readonly onDisconnect = (evt: CustomEvent<PeerId>): void => { this.handleDisconnect(evt.detail.toString()) }
+  private readonly onIdentify = (evt: CustomEvent<{ peerId: PeerId, protocols: string[] }>): void => { this.handleIdentify(evt.detail.peerId.toString(), evt.detail.protocols) }
+  private readonly onMessage = (evt: CustomEvent<Message>): void => { this.stats.bytesReceived += evt.detail.data.length }
+
+  constructor (opts: MembershipOptions) {
+    super()
+    this.opts = opts
+    this.log = opts.log
+    this.now = opts.now ?? Date.now
+    this.nextSeq = createSeqCounter(this.now)
+    this.timing = { ...DEFAULT_TIMING, ...opts.timing }
+    this.instance = randomBytes(8).readBigUInt64BE()
+    this.topics = swarmTopics(opts.model)
+    this.self = {
+      state: 'standby',
+      span: null,
+      loading: null,
+      capacity: 0,
+      throughput: 0,
+      hardware: { type: 'cpu', device: '', vramGb: 0 },
+      publicName: '',
+      petals: null,
+      tokensTotal: 0,
+      tokensSinceLast: 0,
+      claimMs: 0,
+      reachability: 'unknown',
+      replication: 1,
+      ...opts.self
+    }
+    this.view = new SwarmView({
+      model: opts.model,
+      totalBlocks: opts.totalBlocks,
+      selfPeerId: opts.libp2p.peerId.toString(),
+      selfInstance: this.instance,
+      suspectAfterMs: this.timing.suspectAfterMs,
+      offlineAfterMs: this.timing.offlineAfterMs,
+      tombstoneMs: this.timing.tombstoneMs
+    })
+    this.stats = {
+      published: { records: 0, heartbeats: 0, obituaries: 0 },
+      received: { records: 0, heartbeats: 0, obituaries: 0 },
+      heartbeatsFrom: new Map(),
+      ignored: 0,
+      rejected: 0,
+      rejectedByPeer: new Map(),
+      rejectReasons: new Map(),
+      bytesPublished: 0,
+      bytesReceived: 0,
+      snapshotsServed: 0,
+      snapshotsFetched: 0,
+      lastHeartbeatDelayMs: 0
+    }
+  }
+
+  get peerId (): string { return this.opts.libp2p.peerId.toString() }
+  get model (): string { return this.opts.model }
+  get totalBlocks (): number { return this.opts.totalBlocks }
+  get role (): 'server' | 'client' { return this.opts.role }
+  selfState (): Readonly<SelfState> { return this.self }
+  selfRecord (): NodeRecordData | null { return this.lastRecord }
+  coverage (): CoverageSummary {
+    const members = this.view.memberInfos()
+    if (this.opts.role === 'server') members.push({ peerId: this.peerId, state: this.self.state, span: this.self.span, capacity: this.self.capacity, throughput: this.self.throughput })
+    return computeCoverage(members, this.opts.totalBlocks)
+  }
+
+  async start (): Promise<void> {
+    const { libp2p } = this.opts
+    const pubsub = libp2p.services.pubsub
+    this.running = true
+    this.startedAt = this.now()
+    pubsub.topicValidators.set(this.topics.records, async (from, msg) => await this.validateSwarmMessage(from, msg))
+    pubsub.topicValidators.set(this.topics.heartbeats, (from, msg) => this.validateHeartbeat(from, msg))
+    pubsub.addEventListener('message', this.onMessage)
+    pubsub.subscribe(this.topics.records)
+    pubsub.subscribe(this.topics.heartbeats)
+    await libp2p.handle(SNAPSHOT_PROTOCOL, async (stream, connection) => {
+      this.stats.snapshotsServed++
+      await serveSnapshot(stream, (req) => this.answerSnapshot(req.model, req.includeDeparted), {
+        onReject: (reason) => { this.countReject(connection.remotePeer.toString(), reason) }
+      })
+    }, { maxInboundStreams: 16, force: true })
+    libp2p.addEventListener('peer:disconnect', this.onDisconnect)
+    libp2p.addEventListener('peer:identify', this.onIdentify)
+
+    const tickMs = Math.max(50, Math.floor(this.timing.heartbeatMs / 4))
+    this.timers.push(setInterval(() => { this.emitAll(this.view.tick(this.now())) }, tickMs))
+    // Peers we are already connected to give us a snapshot.
+    for (const p of libp2p.getPeers()) void this.syncFrom(p.toString())
+  }
+
+  /** Starts publishing this node's record and heartbeats (servers only), after the twin check. */
+  async announce (): Promise<void> {
+    if (!this.running || this.announced) return
+    this.announced = true
+    if (this.opts.role === 'server') {
+      this.timers.push(setInterval(() => { void this.publishHeartbeat() }, this.timing.heartbeatMs))
+      this.timers.push(setInterval(() => { void this.publishRecord() }, this.timing.recordRefreshMs))
+      this.timers.push(setInterval(() => { void this.checkSelfVisible() }, this.timing.selfCheckMs))
+      this.timers.push(setInterval(() => { void this.provide() }, this.timing.provideIntervalMs))
+      await this.publishRecord()
+      void this.provide()
+    }
+  }
+
+  /** Graceful stop: a final leaving record first, so peers drop us at once instead of timing out. */
+  async stop (opts: { graceful?: boolean } = {}): Promise<void> {
+    if (!this.running) return
+    this.running = false
+    for (const t of this.timers) clearInterval(t)
+    this.timers.length = 0
+    const { libp2p } = this.opts
+    if (opts.graceful !== false && this.opts.role === 'server') {
+      this.self = { ...this.self, state: 'leaving' }
+      await this.publishRecord(true).catch(() => {})
+      // Let the leaving record reach the wire before the connections close.
+      await new Promise(resolve => setTimeout(resolve, 100))
+    }
+    libp2p.removeEventListener('peer:disconnect', this.onDisconnect)
+    libp2p.removeEventListener('peer:identify', this.onIdentify)
+    libp2p.services.pubsub.removeEventListener('message', this.onMessage)
+    try {
+      libp2p.services.pubsub.unsubscribe(this.topics.records)
+      libp2p.services.pubsub.unsubscribe(this.topics.heartbeats)
+      await libp2p.unhandle(SNAPSHOT_PROTOCOL)
+    } catch {}
+  }
+
+  /** Changes what this node announces; publishes a new record when anything changed. */
+  async updateSelf (patch: Partial<SelfState>): Promise<void> {
+    const next = { ...this.self, ...patch }
+    const changed = JSON.stringify(next) !== JSON.stringify(this.self)
+    this.self = next
+    if (changed && this.running && this.opts.role === 'server') await this.publishRecord()
+  }
+
+  // ---- publishing ----
+
+  private buildRecord (): NodeRecordData {
+    const s = this.self
+    return {
+      protocol: PROTOCOL_MAJOR,
+      peerId: this.peerId,
+      instance: this.instance,
+      seq: this.nextSeq(),
+      timestampMs: this.now(),
+      model: this.opts.model,
+      totalBlocks: this.opts.totalBlocks,
+      span: s.span,
+      state: s.state,
+      loading: s.loading,
+      capacity: s.capacity,
+      throughput: s.throughput,
+      hardware: s.hardware,
+      publicName: s.publicName,
+      softwareVersion: SOFTWARE_VERSION,
+      petals: s.petals,
+      tokensSinceLast: s.tokensSinceLast,
+      tokensTotal: s.tokensTotal,
+      claimMs: s.claimMs,
+      reachability: s.reachability,
+      replication: s.replication
+    }
+  }
+
+  async publishRecord (force = false): Promise<void> {
+    if (!this.running && !force) return
+    const record = this.buildRecord()
+    const signed = await signRecord(record, this.opts.privateKey)
+    this.lastRecord = record
+    this.lastSigned = signed
+    const data = encodeSwarmMessage({ record: signed })
+    await this.publish(this.topics.records, data)
+    this.stats.published.records++
+    this.emit('self-published', record)
+  }
+
+  async publishHeartbeat (): Promise<void> {
+    if (!this.running || this.lastRecord == null) return
+    const now = this.now()
+    if (this.lastHeartbeatAt !== 0) this.stats.lastHeartbeatDelayMs = Math.max(0, now - this.lastHeartbeatAt - this.timing.heartbeatMs)
+    this.lastHeartbeatAt = now
+    const data = encodeHeartbeat({
+      instance: this.instance,
+      seq: this.nextSeq(),
+      timestampMs: now,
+      state: this.self.state,
+      recordSeq: this.lastRecord.seq,
+      loadingDone: this.self.loading?.done ?? 0,
+      tokensSinceLast: this.self.tokensSinceLast
+    })
+    await this.publish(this.topics.heartbeats, data)
+    this.stats.published.heartbeats++
+  }
+
+  private async publish (topic: string, data: Uint8Array): Promise<void> {
+    try {
+      const res = await this.opts.libp2p.services.pubsub.publish(topic, data)
+      this.stats.bytesPublished += data.length * Math.max(1, res.recipients.length)
+    } catch (err) {
+      if (this.running) this.log.debug({ err: (err as Error).message, topic }, 'publish failed')
+    }
+  }
+
+  // ---- validation (gossipsub topic validators) ----
+
+  private countReject (peer: string, reason: string): void {
+    this.stats.rejected++
+    this.stats.rejectedByPeer.set(peer, (this.stats.rejectedByPeer.get(peer) ?? 0) + 1)
+    const key = reason.replace(/[0-9]+/g, 'N').slice(0, 80)
+    this.stats.rejectReasons.set(key, (this.stats.rejectReasons.get(key) ?? 0) + 1)
+    this.log.debug({ peer, reason }, 'rejected message')
+  }
+
+  private rejectMsg (from: PeerId, reason: string): TopicValidatorResult {
+    this.countReject(from.toString(), reason)
+    return TopicValidatorResult.Reject
+  }
+
+  private async validateSwarmMessage (from: PeerId, msg: Message): Promise<TopicValidatorResult> {
+    if (msg.type !== 'signed') return this.rejectMsg(from, 'unsigned message')
+    const decoded = decodeSwarmMessage(msg.data)
+    if (!decoded.ok) return this.rejectMsg(from, decoded.reason)
+    const now = this.now()
+    if (decoded.value.record != null) {
+      const rec = await verifySignedRecord(decoded.value.record, { now, model: this.opts.model, totalBlocks: this.opts.totalBlocks })
+      if (!rec.ok) return this.rejectMsg(from, rec.reason)
+      // The record's owner must be the gossipsub-verified author: nobody speaks for another node.
+      if (rec.value.peerId !== msg.from.toString()) return this.rejectMsg(from, 'record owner differs from message author')
+      const { outcome, events } = this.view.applyRecord(rec.value, decoded.value.record, now, { kind: 'gossip' })
+      this.emitAll(events)
+      if (outcome === 'applied') this.stats.received.records++
+      else this.stats.ignored++
+      return outcome === 'applied' ? TopicValidatorResult.Accept : TopicValidatorResult.Ignore
+    }
+    const ob = decodeObituary(decoded.value.obituary!, now)
+    if (!ob.ok) return this.rejectMsg(from, ob.reason)
+    this.stats.received.obituaries++
+    this.handleObituary(ob.value.subject, ob.value.subjectSeq, msg.from.toString())
+    return TopicValidatorResult.Accept
+  }
+
+  private validateHeartbeat (from: PeerId, msg: Message): TopicValidatorResult {
+    if (msg.type !== 'signed') return this.rejectMsg(from, 'unsigned message')
+    const hb = decodeHeartbeat(msg.data, this.now())
+    if (!hb.ok) return this.rejectMsg(from, hb.reason)
+    const author = msg.from.toString()
+    const { outcome, events, needRecord } = this.view.applyHeartbeat(author, hb.value, this.now())
+    this.emitAll(events)
+    if (outcome === 'stale' || outcome === 'tombstoned') {
+      this.stats.ignored++
+      return TopicValidatorResult.Ignore
+    }
+    if (outcome === 'applied' || outcome === 'unknown-member') {
+      this.stats.received.heartbeats++
+      this.stats.heartbeatsFrom.set(author, (this.stats.heartbeatsFrom.get(author) ?? 0) + 1)
+    }
+    if (needRecord) void this.fetchRecordOf(author, from.toString())
+    return TopicValidatorResult.Accept
+  }
+
+  private emitAll (events: SwarmEvent[]): void {
+    for (const e of events) {
+      if (e.type === 'member-offline') this.log.info({ peer: e.peerId, reason: e.reason }, 'member offline')
+      else if (e.type === 'member-left') this.log.info({ peer: e.peerId }, 'member left')
+      else if (e.type === 'member-joined') this.log.info({ peer: e.peerId, span: e.member.record.span, state: e.member.state }, 'member joined')
+      else if (e.type === 'member-back') this.log.info({ peer: e.peerId }, 'member back online')
+      else if (e.type === 'twin-detected') this.log.error({ peer: e.peerId }, 'another process is publishing with this node\'s identity')
+      this.emit('swarm', e)
+    }
+  }
+
+  // ---- liveness ----
+
+  private handleDisconnect (peer: string): void {
+    if (!this.running) return
+    const m = this.view.get(peer)
+    if (m == null || m.liveness !== 'alive') return
+    this.emitAll(this.view.markSuspect(peer, 'connection closed'))
+    void this.confirm(peer, 'connection closed', true)
+  }
+
+  private handleObituary (subject: string, subjectSeq: bigint, reporter: string): void {
+    if (subject === this.peerId) {
+      // Somebody thinks we are gone: make sure they hear from us.
+      void this.publishHeartbeat()
+      return
+    }
+    const m = this.view.get(subject)
+    if (m == null || (m.liveness !== 'alive' && m.liveness !== 'suspect')) return
+    const seen = m.heartbeatSeq > m.recordSeq ? m.heartbeatSeq : m.recordSeq
+    // We heard the subject after the reporter lost it, and recently: not our problem to confirm.
+    if (seen > subjectSeq && this.now() - m.lastHeardMs < this.timing.heartbeatMs) return
+    void this.confirm(subject, `reported unreachable by ${reporter}`, false)
+  }
+
+  /** Pings a suspect member; on failure declares it offline (and tells the swarm if we saw it drop). */
+  private async confirm (peer: string, reason: string, announce: boolean): Promise<void> {
+    if (this.confirming.has(peer)) return
+    this.confirming.add(peer)
+    try {
+      await this.opts.libp2p.services.ping.ping(peerIdFromString(peer), { signal: AbortSignal.timeout(this.timing.pingTimeoutMs) })
+      this.view.markReachable(peer, this.now())
+    } catch {
+      if (!this.running) return
+      const m = this.view.get(peer)
+      this.emitAll(this.view.markOffline(peer, `${reason}, ping failed`, this.now()))
+      if (announce && m != null && this.opts.role === 'server') {
+        const seq = m.heartbeatSeq > m.recordSeq ? m.heartbeatSeq : m.recordSeq
+        const data = encodeSwarmMessage({ obituary: encodeObituary({ subject: peer, subjectSeq: seq, timestampMs: this.now() }) })
+        await this.publish(this.topics.records, data)
+        this.stats.published.obituaries++
+      }
+    } finally {
+      this.confirming.delete(peer)
+    }
+  }
+
+  private handleIdentify (peer: string, protocols: string[]): void {
+    if (!this.running) return
+    // A peer that speaks another major of our snapshot protocol (and not ours) would half-understand us.
+    const snapshotVersions = protocols.filter(p => p.startsWith('/petalmesh/snapshot/'))
+    if (snapshotVersions.length > 0 && !protocols.includes(SNAPSHOT_PROTOCOL)) {
+      const ours = snapshotVersions
+      this.log.warn({ peer, protocols: ours }, `peer speaks an incompatible petalmesh protocol version (this node speaks ${SNAPSHOT_PROTOCOL}); disconnecting`)
+      void this.opts.libp2p.hangUp(peerIdFromString(peer)).catch(() => {})
+      return
+    }
+    if (!this.synced && protocols.includes(SNAPSHOT_PROTOCOL)) void this.syncFrom(peer)
+  }
+
+  // ---- snapshots ----
+
+  private answerSnapshot (model: string, includeDeparted: boolean): SnapshotResponse {
+    if (model !== this.opts.model) return { protocol: PROTOCOL_MAJOR, model, entries: [], error: `this node follows swarm ${JSON.stringify(this.opts.model)}, not ${JSON.stringify(model)}` }
+    const now = this.now()
+    const entries: SnapshotEntry[] = []
+    if (this.opts.role === 'server' && this.lastSigned != null && this.lastRecord != null) {
+      entries.push({ record: this.lastSigned, liveness: stateToCode(this.self.state === 'leaving' ? 'leaving' : 'online'), heardAgoMs: 0n, heartbeatSeq: 0n })
+    }
+    for (const m of this.view.all()) {
+      const departed = m.liveness === 'offline' || m.liveness === 'left'
+      if (departed && !includeDeparted) continue
+      entries.push({
+        record: m.signed,
+        liveness: stateToCode(m.liveness === 'left' ? 'leaving' : departed ? 'offline' : 'online'),
+        heardAgoMs: BigInt(Math.max(0, now - m.lastHeardMs)),
+        heartbeatSeq: m.heartbeatSeq
+      })
+    }
+    return { protocol: PROTOCOL_MAJOR, model: this.opts.model, entries, error: '' }
+  }
+
+  /** Fetches a peer's view; each entry is verified against its owner's signature before use. */
+  async fetchSnapshot (peer: string, opts: { timeoutMs?: number, includeDeparted?: boolean } = {}): Promise<SnapshotResponse> {
+    const stream = await this.opts.libp2p.dialProtocol(peerIdFromString(peer), SNAPSHOT_PROTOCOL, { signal: AbortSignal.timeout(opts.timeoutMs ?? 5000) })
+    const res = await fetchSnapshotOverStream(stream, { protocol: PROTOCOL_MAJOR, model: this.opts.model, includeDeparted: opts.includeDeparted ?? true }, { timeoutMs: opts.timeoutMs })
+    this.stats.snapshotsFetched++
+    return res
+  }
+
+  /** Merges a snapshot into the view. Returns how many entries were applied and rejected. */
+  async applySnapshot (res: SnapshotResponse, fromPeer: string): Promise<{ applied: number, rejected: number }> {
+    const now = this.now()
+    let applied = 0
+    let rejected = 0
+    for (const e of res.entries) {
+      if (e.record == null) { rejected++; continue }
+      const rec = await verifySignedRecord(e.record, { now, model: this.opts.model, totalBlocks: this.opts.totalBlocks, allowOld: true })
+      if (!rec.ok) {
+        rejected++
+        this.countReject(fromPeer, `snapshot entry: ${rec.reason}`)
+        continue
+      }
+      const liveness = codeToState(e.liveness) ?? 'offline'
+      const heardAgoMs = Math.min(Number(e.heardAgoMs), 365 * 24 * 3600_000)
+      const { outcome, events } = this.view.applyRecord(rec.value, e.record, now, { kind: 'snapshot', heardAgoMs, liveness })
+      this.emitAll(events)
+      if (outcome === 'applied') applied++
+    }
+    return { applied, rejected }
+  }
+
+  async syncFrom (peer: string): Promise<boolean> {
+    const last = this.fetchCooldown.get(peer) ?? 0
+    if (this.now() - last < 1000) return false
+    this.fetchCooldown.set(peer, this.now())
+    try {
+      const res = await this.fetchSnapshot(peer)
+      await this.applySnapshot(res, peer)
+      this.synced = true
+      return true
+    } catch (err) {
+      this.log.debug({ peer, err: (err as Error).message }, 'snapshot fetch failed')
+      return false
+    }
+  }
+
+  /** A heartbeat from a member we have no (current) record of: ask the relaying peer, then the owner. */
+  private async fetchRecordOf (owner: string, relay: string): Promise<void> {
+    if (await this.syncFrom(relay) && this.view.get(owner) != null) return
+    if (relay !== owner) await this.syncFrom(owner)
+  }
+
+  /**
+   * Refuses to run twice with one identity: if a peer's view holds this peer id alive under
+   * another instance, wait for proof (a message from that instance) before giving up.
+   */
+  async checkNoTwin (waitMs = 2 * DEFAULT_TIMING.heartbeatMs + 500): Promise<void> {
+    const peers = this.opts.libp2p.getPeers().slice(0, 3).map(String)
+    let suspect: string | null = null
+    for (const p of peers) {
+      try {
+        const res = await this.fetchSnapshot(p, { includeDeparted: false, timeoutMs: 3000 })
+        for (const e of res.entries) {
+          if (e.record == null) continue
+          const rec = await verifySignedRecord(e.record, { now: this.now(), model: this.opts.model, allowOld: true })
+          if (rec.ok && rec.value.peerId === this.peerId && rec.value.instance !== this.instance && Number(e.heardAgoMs) < this.timing.offlineAfterMs) suspect = p
+        }
+        await this.applySnapshot(res, p)
+      } catch {}
+    }
+    if (suspect == null) return
+    const twinSeen = await new Promise<boolean>(resolve => {
+      const timer = setTimeout(() => { this.off('swarm', onEvent); resolve(false) }, waitMs)
+      const onEvent = (e: SwarmEvent): void => {
+        if (e.type === 'twin-detected') { clearTimeout(timer); this.off('swarm', onEvent); resolve(true) }
+      }
+      this.on('swarm', onEvent)
+    })
+    if (twinSeen) throw new TwinError(this.peerId, suspect)
+  }
+
+  /** Petals servers are known to vanish silently after a network blip: check a peer still sees us. */
+  private async checkSelfVisible (): Promise<void> {
+    const peers = this.opts.libp2p.getPeers().map(String).filter(p => this.view.get(p)?.liveness === 'alive')
+    if (peers.length === 0 || this.lastRecord == null) return
+    const peer = peers[Math.floor(Math.random() * peers.length)]
+    try {
+      const res = await this.fetchSnapshot(peer, { includeDeparted: true })
+      let visible = false
+      for (const e of res.entries) {
+        if (e.record == null) continue
+        const rec = await verifySignedRecord(e.record, { now: this.now(), model: this.opts.model, allowOld: true })
+        if (rec.ok && rec.value.peerId === this.peerId && rec.value.instance === this.instance && codeToState(e.liveness) === 'online') visible = true
+      }
+      if (!visible) {
+        this.log.warn({ peer }, 'our record is not visible (or not online) in a peer\'s view: re-announcing')
+        await this.publishRecord()
+      }
+    } catch (err) {
+      this.log.debug({ peer, err: (err as Error).message }, 'self-visibility check failed')
+    }
+  }
+
+  // ---- DHT ----
+
+  private async provide (): Promise<void> {
+    if (!this.running || this.opts.role !== 'server') return
+    try {
+      const cid = await swarmCid(this.opts.model)
+      const signal = AbortSignal.timeout(30_000)
+      for await (const _ of this.opts.libp2p.services.dht.provide(cid, { signal })) { /* drain */ }
+      this.log.debug({ cid: cid.toString() }, 'provided swarm key in the DHT')
+    } catch (err) {
+      this.log.debug({ err: (err as Error).message }, 'DHT provide failed (will retry)')
+    }
+  }
+
+  uptimeMs (): number { return this.running ? this.now() - this.startedAt : 0 }
+}
+
+/** Finds members of a swarm through DHT provider records. */
+export async function findSwarmProviders (libp2p: PetalmeshLibp2p, model: string, opts: { timeoutMs?: number, max?: number } = {}): Promise<string[]> {
+  const cid = await swarmCid(model)
+  const found: string[] = []
+  try {
+    for await (const p of libp2p.contentRouting.findProviders(cid, { signal: AbortSignal.timeout(opts.timeoutMs ?? 5000) })) {
+      const id = p.id.toString()
+      if (id !== libp2p.peerId.toString() && !found.includes(id)) found.push(id)
+      if (found.length >= (opts.max ?? 20)) break
+    }
+  } catch {}
+  return found
+}
