@@ -169,7 +169,7 @@ export async function startNode (opts: NodeOptions): Promise<PetalmeshNode> {
       candidates: () => membership.view.live().map(m => m.peerId)
     })
     await dialer.firstRound
-    if (config.swarm.role === 'server' && libp2p.getPeers().length > 0) await membership.checkNoTwin(2 * config.swarm.heartbeatMs + 500)
+    if (config.swarm.role === 'server' && libp2p.getPeers().length > 0) await membership.checkNoTwin()
     await membership.announce()
     membership.on('swarm', (e) => {
       // A twin that appears shortly after our start means we are the duplicate: refuse to run.

@@ -46,6 +46,12 @@ export function memberJson (m: Member): Record<string, unknown> {
   }
 }
 
+/** kad-dht's public type omits the routing table, though the runtime object has it. */
+export function dhtRoutingTableSize (node: PetalmeshNode): number {
+  const dht = node.libp2p.services.dht as unknown as { routingTable?: { size?: number } }
+  return dht.routingTable?.size ?? 0
+}
+
 export function nodeStatus (node: PetalmeshNode): Record<string, unknown> {
   const self = node.membership.selfState()
   return {
@@ -63,7 +69,8 @@ export function nodeStatus (node: PetalmeshNode): Record<string, unknown> {
     connections: node.libp2p.getConnections().length,
     peers: node.libp2p.getPeers().length,
     dhtMode: node.config.swarm.role === 'client' ? 'client' : node.config.network.dhtMode,
-    swarmMembers: node.membership.view.live().length
+    swarmMembers: node.membership.view.live().length,
+    dhtRoutingTable: dhtRoutingTableSize(node)
   }
 }
 

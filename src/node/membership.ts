@@ -100,7 +100,10 @@ export class TwinError extends PetalmeshError {
 
 interface MembershipEvents {
   swarm: [SwarmEvent]
+  /** Every accepted heartbeat (author, seq): lets tests and the simulator count delivery exactly. */
+  heartbeat: [string, bigint]
   'self-published': [NodeRecordData]
+  'heartbeat-published': [bigint]
 }
 
 /** Seq numbers grow across restarts: seeded from the wall clock in microseconds. */
@@ -134,6 +137,7 @@ export class Membership extends EventEmitter<MembershipEvents> {
   private synced = false
   private startedAt = 0
   private lastHeartbeatAt = 0
+  private lastHeartbeatSeq = 0n
   private readonly onDisconnect = (evt: CustomEvent<PeerId>): void => { this.handleDisconnect(evt.detail.toString()) }
   private readonly onIdentify = (evt: CustomEvent<{ peerId: PeerId, protocols: string[] }>): void => { this.handleIdentify(evt.detail.peerId.toString(), evt.detail.protocols) }
   private readonly onMessage = (evt: CustomEvent<Message>): void => { this.stats.bytesReceived += evt.detail.data.length }
@@ -145,7 +149,8 @@ export class Membership extends EventEmitter<MembershipEvents> {
     this.now = opts.now ?? Date.now
     this.nextSeq = createSeqCounter(this.now)
     this.timing = { ...DEFAULT_TIMING, ...opts.timing }
-    this.instance = randomBytes(8).readBigUInt64BE()
+    // 63 bits: protons decodes fixed64 as a signed bigint, so the top bit would not round-trip.
+    this.instance = randomBytes(8).readBigUInt64BE() >> 1n
     this.topics = swarmTopics(opts.model)
     this.self = {
       state: 'standby',
@@ -249,8 +254,9 @@ export class Membership extends EventEmitter<MembershipEvents> {
     if (opts.graceful !== false && this.opts.role === 'server') {
       this.self = { ...this.self, state: 'leaving' }
       await this.publishRecord(true).catch(() => {})
-      // Let the leaving record reach the wire before the connections close.
-      await new Promise(resolve => setTimeout(resolve, 100))
+      // Let the leaving record reach the wire before the connections close (a busy event loop
+      // can hold it in a stream queue; peers that miss it still see the disconnect within ~1 s).
+      await new Promise(resolve => setTimeout(resolve, 250))
     }
     libp2p.removeEventListener('peer:disconnect', this.onDisconnect)
     libp2p.removeEventListener('peer:identify', this.onIdentify)
@@ -316,17 +322,20 @@ export class Membership extends EventEmitter<MembershipEvents> {
     const now = this.now()
     if (this.lastHeartbeatAt !== 0) this.stats.lastHeartbeatDelayMs = Math.max(0, now - this.lastHeartbeatAt - this.timing.heartbeatMs)
     this.lastHeartbeatAt = now
+    this.lastHeartbeatSeq = this.nextSeq()
     const data = encodeHeartbeat({
       instance: this.instance,
-      seq: this.nextSeq(),
+      seq: this.lastHeartbeatSeq,
       timestampMs: now,
       state: this.self.state,
       recordSeq: this.lastRecord.seq,
       loadingDone: this.self.loading?.done ?? 0,
       tokensSinceLast: this.self.tokensSinceLast
     })
+    const seq = this.lastHeartbeatSeq
     await this.publish(this.topics.heartbeats, data)
     this.stats.published.heartbeats++
+    this.emit('heartbeat-published', seq)
   }
 
   private async publish (topic: string, data: Uint8Array): Promise<void> {
@@ -390,6 +399,7 @@ export class Membership extends EventEmitter<MembershipEvents> {
     if (outcome === 'applied' || outcome === 'unknown-member') {
       this.stats.received.heartbeats++
       this.stats.heartbeatsFrom.set(author, (this.stats.heartbeatsFrom.get(author) ?? 0) + 1)
+      if (this.listenerCount('heartbeat') > 0) this.emit('heartbeat', author, hb.value.seq)
     }
     if (needRecord) void this.fetchRecordOf(author, from.toString())
     return TopicValidatorResult.Accept
@@ -539,32 +549,33 @@ export class Membership extends EventEmitter<MembershipEvents> {
   }
 
   /**
-   * Refuses to run twice with one identity: if a peer's view holds this peer id alive under
-   * another instance, wait for proof (a message from that instance) before giving up.
+   * Refuses to run twice with one identity. If a peer's view holds this peer id alive under another
+   * instance, ask again a little later: a crashed predecessor stays silent, a live twin's heartbeat
+   * sequence number moves on. (Gossip cannot prove it: peers route our own id's messages as ours.)
    */
-  async checkNoTwin (waitMs = 2 * DEFAULT_TIMING.heartbeatMs + 500): Promise<void> {
-    const peers = this.opts.libp2p.getPeers().slice(0, 3).map(String)
-    let suspect: string | null = null
-    for (const p of peers) {
-      try {
-        const res = await this.fetchSnapshot(p, { includeDeparted: false, timeoutMs: 3000 })
-        for (const e of res.entries) {
-          if (e.record == null) continue
-          const rec = await verifySignedRecord(e.record, { now: this.now(), model: this.opts.model, allowOld: true })
-          if (rec.ok && rec.value.peerId === this.peerId && rec.value.instance !== this.instance && Number(e.heardAgoMs) < this.timing.offlineAfterMs) suspect = p
+  async checkNoTwin (waitMs = Math.round(1.5 * this.timing.heartbeatMs) + 200): Promise<void> {
+    const other = async (peer: string): Promise<{ hbSeq: bigint, recordSeq: bigint, heardAgoMs: number } | null> => {
+      const res = await this.fetchSnapshot(peer, { includeDeparted: false, timeoutMs: 3000 })
+      for (const e of res.entries) {
+        if (e.record == null) continue
+        const rec = await verifySignedRecord(e.record, { now: this.now(), model: this.opts.model, allowOld: true })
+        if (rec.ok && rec.value.peerId === this.peerId && rec.value.instance !== this.instance && Number(e.heardAgoMs) < this.timing.offlineAfterMs) {
+          return { hbSeq: e.heartbeatSeq, recordSeq: rec.value.seq, heardAgoMs: Number(e.heardAgoMs) }
         }
-        await this.applySnapshot(res, p)
-      } catch {}
-    }
-    if (suspect == null) return
-    const twinSeen = await new Promise<boolean>(resolve => {
-      const timer = setTimeout(() => { this.off('swarm', onEvent); resolve(false) }, waitMs)
-      const onEvent = (e: SwarmEvent): void => {
-        if (e.type === 'twin-detected') { clearTimeout(timer); this.off('swarm', onEvent); resolve(true) }
       }
-      this.on('swarm', onEvent)
-    })
-    if (twinSeen) throw new TwinError(this.peerId, suspect)
+      return null
+    }
+    for (const peer of this.opts.libp2p.getPeers().slice(0, 3).map(String)) {
+      try {
+        const first = await other(peer)
+        if (first == null) continue
+        await new Promise(resolve => setTimeout(resolve, waitMs))
+        const second = await other(peer)
+        if (second != null && (second.hbSeq > first.hbSeq || second.recordSeq > first.recordSeq)) throw new TwinError(this.peerId, peer)
+      } catch (err) {
+        if (err instanceof TwinError) throw err
+      }
+    }
   }
 
   /** Petals servers are known to vanish silently after a network blip: check a peer still sees us. */

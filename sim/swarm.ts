@@ -1,0 +1,154 @@
+// An in-process swarm of real petalmesh nodes (real libp2p, real protocols), for tests and the
+// simulator. Nodes run over the in-memory transport (big N) or loopback TCP.
+import { generateKeyPair } from '@libp2p/crypto/keys'
+import { validateConfig, type PetalmeshConfig } from '../src/node/config.ts'
+import { startNode, type PetalmeshNode } from '../src/node/daemon.ts'
+import { silentLogger, createLogger, type Logger } from '../src/node/logger.ts'
+import type { Libp2pNodeOptions } from '../src/node/libp2p.ts'
+import type { SelfState } from '../src/node/membership.ts'
+
+let swarmCounter = 0
+
+export interface SwarmNodeSpec {
+  span?: string
+  capacity?: number
+  throughput?: number
+  role?: 'server' | 'client'
+}
+
+export interface SwarmOptions {
+  nodes: number
+  transport?: 'memory' | 'tcp'
+  model?: string
+  totalBlocks?: number
+  heartbeatMs?: number
+  suspectAfterMs?: number
+  offlineAfterMs?: number
+  recordRefreshMs?: number
+  /** Per-node settings by index. */
+  spec?: (i: number) => SwarmNodeSpec
+  /** Random extra dials per node beyond the first node, so gossipsub gets a real mesh. */
+  extraDials?: number
+  log?: boolean
+  /** Passed to every node's libp2p. */
+  libp2p?: Partial<Libp2pNodeOptions>
+  self?: (i: number) => Partial<SelfState>
+  /** Seed for the choice of extra dials. */
+  seed?: number
+  targetPeers?: number
+}
+
+export interface Swarm {
+  nodes: PetalmeshNode[]
+  /** Starts one more node bootstrapping from the first live node. */
+  add: (spec?: SwarmNodeSpec) => Promise<PetalmeshNode>
+  stop: () => Promise<void>
+  addrOf: (node: PetalmeshNode) => string
+  baseConfig: (i: number, spec: SwarmNodeSpec, bootstrap: string[]) => PetalmeshConfig
+  opts: Required<Pick<SwarmOptions, 'transport' | 'model' | 'totalBlocks' | 'heartbeatMs'>>
+}
+
+/** Deterministic PRNG (mulberry32) so a seed reproduces the same topology. */
+export function rng (seed: number): () => number {
+  let a = seed >>> 0
+  return () => {
+    a = (a + 0x6D2B79F5) >>> 0
+    let t = a
+    t = Math.imul(t ^ (t >>> 15), t | 1)
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
+}
+
+export async function startSwarm (o: SwarmOptions): Promise<Swarm> {
+  const transport = o.transport ?? 'memory'
+  const model = o.model ?? 'sim-model'
+  const totalBlocks = o.totalBlocks ?? 24
+  const heartbeatMs = o.heartbeatMs ?? 1000
+  const id = `s${process.pid}-${swarmCounter++}`
+  const random = rng(o.seed ?? 1)
+  const nodes: PetalmeshNode[] = []
+  let counter = 0
+
+  const baseConfig = (i: number, spec: SwarmNodeSpec, bootstrap: string[]): PetalmeshConfig => validateConfig({
+    dataDir: `/tmp/petalmesh-sim-${id}-${i}`,
+    listen: [transport === 'memory' ? `/memory/${id}-${i}` : '/ip4/127.0.0.1/tcp/0'],
+    bootstrap,
+    network: {
+      transport,
+      targetPeers: o.targetPeers ?? Math.min(8, o.nodes),
+      redialMs: 1000,
+      maxConnections: 1000,
+      inboundConnectionsPerSecond: 10_000,
+      maxIncomingPending: 1000
+    },
+    swarm: {
+      model,
+      totalBlocks,
+      role: spec.role ?? 'server',
+      ...(spec.span != null ? { span: spec.span } : {}),
+      capacity: spec.capacity ?? 0,
+      throughput: spec.throughput ?? 100,
+      heartbeatMs,
+      suspectAfterMs: o.suspectAfterMs ?? Math.round(heartbeatMs * 2.5),
+      offlineAfterMs: o.offlineAfterMs ?? heartbeatMs * 5,
+      recordRefreshMs: o.recordRefreshMs ?? 30_000
+    },
+    api: { enabled: false }
+  })
+
+  const addrOf = (n: PetalmeshNode): string => {
+    const a = n.libp2p.getMultiaddrs()[0]
+    if (a == null) throw new Error(`node ${n.peerId} has no address`)
+    return a.toString()
+  }
+
+  const add = async (spec: SwarmNodeSpec = {}): Promise<PetalmeshNode> => {
+    const i = counter++
+    const live = nodes.filter(n => n.libp2p.status === 'started')
+    const boot: string[] = []
+    if (live.length > 0) {
+      boot.push(addrOf(live[0]))
+      // A few random peers besides the hub: gossipsub needs D connections per node, not a star.
+      for (let k = 0; k < (o.extraDials ?? 3) && live.length > 1; k++) {
+        const pick = live[1 + Math.floor(random() * (live.length - 1))]
+        const a = addrOf(pick)
+        if (!boot.includes(a)) boot.push(a)
+      }
+    }
+    const log: Logger = o.log === true ? createLogger({ level: 'info', format: 'json', base: { node: i } }) : silentLogger()
+    const node = await startNode({
+      config: baseConfig(i, spec, boot),
+      log,
+      privateKey: await generateKeyPair('Ed25519'),
+      ephemeral: true,
+      libp2p: o.libp2p,
+      self: o.self?.(i)
+    })
+    nodes.push(node)
+    return node
+  }
+
+  for (let i = 0; i < o.nodes; i++) {
+    await add(o.spec?.(i) ?? {})
+  }
+
+  return {
+    nodes,
+    add,
+    addrOf,
+    baseConfig,
+    opts: { transport, model, totalBlocks, heartbeatMs },
+    stop: async () => { await Promise.all(nodes.map(async n => { await n.stop({ graceful: false }).catch(() => {}) })) }
+  }
+}
+
+/** Polls `cond` every `everyMs` until it holds or `timeoutMs` passes; returns the elapsed ms or null. */
+export async function waitFor (cond: () => boolean, timeoutMs: number, everyMs = 20): Promise<number | null> {
+  const start = Date.now()
+  while (Date.now() - start < timeoutMs) {
+    if (cond()) return Date.now() - start
+    await new Promise(resolve => setTimeout(resolve, everyMs))
+  }
+  return cond() ? Date.now() - start : null
+}
