@@ -1,0 +1,15 @@
+// Client routing over a petalmesh swarm view: pure functions plus two small stateful helpers
+// (ban list, RTT cache) whose clocks and I/O are injected.
+export type { RouteServer, RouteHop, Route, RouteMode, RouteResult, MissingBlocksError } from './types.ts'
+export { findRoute, DEFAULT_COST_MODEL } from './find-route.ts'
+export type { FindRouteInput, RouteCostModel } from './find-route.ts'
+export { missingBlocks, uncovered, clipSpan, countBlocks, formatBlocks, describeMissing } from './missing.ts'
+export { BanList } from './bans.ts'
+export type { BanListOptions } from './bans.ts'
+export { RttCache } from './rtt-cache.ts'
+export type { PingFn, RttCacheOptions } from './rtt-cache.ts'
+export { routeAffected, firstAffectedHop, initialPeers, formatRoute } from './route-utils.ts'
+export type { SwarmChange } from './route-utils.ts'
+export { seededRng } from './rng.ts'
+export type { Rng } from './rng.ts'
+export * from './constants.ts'
