@@ -14,6 +14,7 @@ import type { Span } from '../protocols/types.ts'
 import { createTopicScoreParams } from '@libp2p/gossipsub/score'
 import { swarmTopics } from '../protocols/membership/topics.ts'
 import { PetalmeshError } from '../util/errors.ts'
+import { wireCounter, type WireCounts } from './wire-metrics.ts'
 
 export interface NodeOptions {
   config: PetalmeshConfig
@@ -36,6 +37,8 @@ export interface PetalmeshNode {
   peerId: string
   api: HttpApi | null
   log: Logger
+  /** Bytes sent and received on this node's connections. */
+  wire: WireCounts
   startedAt: number
   stop: (opts?: { graceful?: boolean }) => Promise<void>
   /** Resolves when the node stopped (by stop() or a fatal condition). */
@@ -91,8 +94,10 @@ export async function startNode (opts: NodeOptions): Promise<PetalmeshNode> {
     invalidMessageDeliveriesWeight: -100,
     invalidMessageDeliveriesDecay: 0.9
   })
+  const wire = wireCounter()
   const libp2p = await createPetalmeshLibp2p({
     privateKey,
+    metrics: wire.metrics,
     transport: config.network.transport,
     listen: config.listen,
     announce: config.announce,
@@ -178,7 +183,7 @@ export async function startNode (opts: NodeOptions): Promise<PetalmeshNode> {
         void stop({ graceful: false })
       }
     })
-    const node: PetalmeshNode = { libp2p, membership, config, peerId: libp2p.peerId.toString(), api: null, log, startedAt: Date.now(), stop, stopped }
+    const node: PetalmeshNode = { libp2p, membership, config, peerId: libp2p.peerId.toString(), api: null, log, wire: wire.counts, startedAt: Date.now(), stop, stopped }
     if (config.api.enabled) {
       api = await startHttpApi(node, { host: config.api.host, port: config.api.port })
       node.api = api

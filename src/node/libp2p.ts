@@ -10,7 +10,7 @@ import { ping, type Ping } from '@libp2p/ping'
 import { kadDHT, passthroughMapper, type KadDHT } from '@libp2p/kad-dht'
 import { gossipsub, type GossipSub, type GossipsubOpts } from '@libp2p/gossipsub'
 import { createPeerScoreParams, createPeerScoreThresholds, type TopicScoreParams } from '@libp2p/gossipsub/score'
-import type { ConnectionGater, ConnectionProtector, PrivateKey, ComponentLogger } from '@libp2p/interface'
+import type { ConnectionGater, ConnectionProtector, PrivateKey, ComponentLogger, Metrics } from '@libp2p/interface'
 import { PROTOCOL_VERSION } from '../protocols/version.ts'
 
 export const DHT_PROTOCOL = `/petalmesh/kad/${PROTOCOL_VERSION}`
@@ -47,11 +47,13 @@ export interface Libp2pNodeOptions {
   /** Per-topic score parameters, so invalid messages on our topics cost the sender score. */
   topicScoreParams?: Record<string, TopicScoreParams>
   /** Gossipsub overrides for simulations (heartbeat interval, D). */
-  gossip?: Partial<Pick<GossipsubOpts, 'heartbeatInterval' | 'D' | 'Dlo' | 'Dhi' | 'Dout' | 'doPX'>>
+  gossip?: Partial<Pick<GossipsubOpts, 'heartbeatInterval' | 'D' | 'Dlo' | 'Dhi' | 'Dout' | 'doPX' | 'floodPublish' | 'Dlazy'>>
   connectionGater?: ConnectionGater
   connectionProtector?: (components: { logger: ComponentLogger }) => ConnectionProtector
   /** Ping interval of libp2p's connection monitor; a failed ping closes the connection. */
   connectionMonitorIntervalMs?: number
+  /** libp2p metrics implementation (wire byte counting, Prometheus). */
+  metrics?: Metrics
   /** Override the libp2p component logger (the default is silent unless DEBUG=libp2p:* is set). */
   logger?: ComponentLogger
 }
@@ -73,6 +75,7 @@ export async function createPetalmeshLibp2p (opts: Libp2pNodeOptions): Promise<P
     connectionProtector: opts.connectionProtector,
     connectionGater: opts.connectionGater,
     ...(opts.logger != null ? { logger: opts.logger } : {}),
+    ...(opts.metrics != null ? { metrics: () => opts.metrics as Metrics } : {}),
     connectionManager: {
       maxConnections: opts.maxConnections ?? 300,
       // The default (5/s per IP) refuses most of a swarm that shares one IP (one host, a NAT, a cloud VPC).

@@ -1,0 +1,159 @@
+// Network-level scenarios: real petalmesh nodes (real libp2p, real protocols) in this process,
+// over the memory transport or loopback TCP. Each scenario is seeded and reports the simulator's
+// standard fields (see README "Simulator").
+import { startSwarm, waitFor, rng, type Swarm } from '../swarm.ts'
+import type { PetalmeshNode } from '../../src/node/daemon.ts'
+import { computeCoverage } from '../../src/node/swarm-view.ts'
+import type { MemberInfo } from '../../src/protocols/types.ts'
+
+export type NetScenario = 'crash' | 'leave' | 'steady' | 'discovery'
+
+export interface NetRunOptions {
+  scenario: NetScenario
+  nodes: number
+  blocks: number
+  seed: number
+  transport: 'memory' | 'tcp'
+  heartbeatMs: number
+  /** Nodes to kill or stop (crash, leave). */
+  k?: number
+  /** Steady window used for the byte-rate figure, ms. */
+  measureMs?: number
+  timeoutMs?: number
+}
+
+export interface NetResult {
+  scenario: string
+  nodes: number
+  blocks: number
+  seed: number
+  transport: string
+  heartbeatMs: number
+  converged: boolean
+  fullCoverageMs: number | null
+  replicationMs: number | null
+  duplicateClaims: number | null
+  moves: number | null
+  movesPerNodePerHour: number | null
+  detectMs: number | null
+  healMs: number | null
+  availability: number | null
+  bottleneckRatio: number | null
+  routeMs: number | null
+  bytesPerNodePerSec: number | null
+  rssMbPerNode: number | null
+  wallMs: number
+  /** Extra scenario-specific figures. */
+  extra?: Record<string, number | boolean | string | null>
+}
+
+/** Static spans with about two servers per block, until nodes negotiate their own. */
+export function staticSpan (i: number, n: number, blocks: number): string {
+  const len = Math.min(blocks, Math.max(1, Math.ceil((2 * blocks) / n)))
+  const start = Math.min(blocks - len, Math.floor((i * blocks) / n))
+  return `${start}:${start + len}`
+}
+
+/** Ground truth: the spans of nodes that are really running, whatever anyone's view says. */
+function truthCoverage (nodes: PetalmeshNode[], blocks: number): ReturnType<typeof computeCoverage> {
+  const members: MemberInfo[] = nodes.filter(n => n.libp2p.status === 'started').map(n => {
+    const s = n.membership.selfState()
+    return { peerId: n.peerId, state: s.state, span: s.span, capacity: s.capacity, throughput: s.throughput }
+  })
+  return computeCoverage(members, blocks)
+}
+
+function viewsComplete (swarm: Swarm): boolean {
+  const live = swarm.nodes.filter(n => n.libp2p.status === 'started')
+  return live.every(n => n.membership.view.live().length === live.length - 1 && n.membership.coverage().readyForInference)
+}
+
+export async function runNetScenario (o: NetRunOptions): Promise<NetResult> {
+  const t0 = Date.now()
+  const rssBefore = process.memoryUsage().rss
+  const timeoutMs = o.timeoutMs ?? 60_000
+  const swarm = await startSwarm({
+    nodes: o.nodes,
+    transport: o.transport,
+    totalBlocks: o.blocks,
+    heartbeatMs: o.heartbeatMs,
+    seed: o.seed,
+    spec: i => ({ span: staticSpan(i, o.nodes, o.blocks), throughput: 100 })
+  })
+  const result: NetResult = {
+    scenario: o.scenario,
+    nodes: o.nodes,
+    blocks: o.blocks,
+    seed: o.seed,
+    transport: o.transport,
+    heartbeatMs: o.heartbeatMs,
+    converged: false,
+    fullCoverageMs: null,
+    replicationMs: null,
+    duplicateClaims: null,
+    moves: null,
+    movesPerNodePerHour: null,
+    detectMs: null,
+    healMs: null,
+    availability: null,
+    bottleneckRatio: null,
+    routeMs: null,
+    bytesPerNodePerSec: null,
+    rssMbPerNode: null,
+    wallMs: 0
+  }
+  try {
+    const conv = await waitFor(() => viewsComplete(swarm), timeoutMs, 50)
+    result.converged = conv != null
+    result.fullCoverageMs = conv == null ? null : Date.now() - t0
+    result.rssMbPerNode = Math.round(((process.memoryUsage().rss - rssBefore) / o.nodes / 1e6) * 10) / 10
+    if (!result.converged) return result
+
+    // Control-plane cost in a steady window.
+    const measureMs = o.measureMs ?? Math.max(3000, 3 * o.heartbeatMs)
+    const sent0 = swarm.nodes.reduce((a, n) => a + n.wire.sent, 0)
+    const w0 = Date.now()
+    await new Promise(resolve => setTimeout(resolve, measureMs))
+    const sent1 = swarm.nodes.reduce((a, n) => a + n.wire.sent, 0)
+    result.bytesPerNodePerSec = Math.round((sent1 - sent0) / o.nodes / ((Date.now() - w0) / 1000))
+
+    // Availability: sampled ground truth from here to the end of the scenario.
+    let samples = 0
+    let available = 0
+    const sampler = setInterval(() => { samples++; if (truthCoverage(swarm.nodes, o.blocks).readyForInference) available++ }, 100)
+    try {
+      if (o.scenario === 'crash' || o.scenario === 'leave') {
+        const random = rng(o.seed + 17)
+        const k = Math.max(1, Math.min(o.k ?? 1, o.nodes - 2))
+        const victims: PetalmeshNode[] = []
+        while (victims.length < k) {
+          const pick = swarm.nodes[Math.floor(random() * swarm.nodes.length)]
+          if (!victims.includes(pick)) victims.push(pick)
+        }
+        const survivors = swarm.nodes.filter(n => !victims.includes(n))
+        const tk = Date.now()
+        if (o.scenario === 'crash') {
+          // An abrupt stop: sockets close with no goodbye, as when the process is SIGKILLed.
+          await Promise.all(victims.map(async v => { await v.membership.stop({ graceful: false }); await v.libp2p.stop() }))
+        } else {
+          await Promise.all(victims.map(async v => { await v.stop() }))
+        }
+        const gone = (n: PetalmeshNode, v: PetalmeshNode): boolean => { const l = n.membership.view.get(v.peerId)?.liveness; return l === 'offline' || l === 'left' }
+        const det = await waitFor(() => survivors.every(n => victims.every(v => gone(n, v))), timeoutMs, 10)
+        result.detectMs = det == null ? null : Date.now() - tk
+        result.extra = { killed: k }
+      } else {
+        await new Promise(resolve => setTimeout(resolve, Math.max(2000, 5 * o.heartbeatMs)))
+        result.extra = { falseOffline: swarm.nodes.reduce((a, n) => a + n.membership.view.all().filter(m => m.liveness !== 'alive').length, 0) }
+      }
+      await new Promise(resolve => setTimeout(resolve, 200))
+    } finally {
+      clearInterval(sampler)
+    }
+    result.availability = samples === 0 ? null : Math.round((available / samples) * 1000) / 1000
+    return result
+  } finally {
+    await swarm.stop()
+    result.wallMs = Date.now() - t0
+  }
+}
