@@ -1,5 +1,7 @@
-// Commands contributed by other parts of petalmesh (the Petals bridge, the client, trust tools).
+// Commands contributed by other parts of petalmesh (the client, the Petals bridge, trust tools).
 import type { Command } from 'commander'
+import { registerClientCommands } from './client-commands.ts'
 
-export function registerExtraCommands (_program: Command): void {
+export function registerExtraCommands (program: Command): void {
+  registerClientCommands(program)
 }

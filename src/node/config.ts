@@ -53,19 +53,19 @@ export const configSchema = z.object({
   }).strict().prefault({}),
   swarm: z.object({
     model: z.string().min(1).max(128).default('petalmesh-demo').describe('Swarm id: the Petals dht_prefix of the model (e.g. bigscience/bloom-petals)'),
-    totalBlocks: z.number().int().min(1).max(100_000).default(24).describe('Number of transformer blocks of the model'),
+    totalBlocks: z.number().int().min(0).max(100_000).default(24).describe('Number of transformer blocks of the model; 0 on a client = learn it from the swarm'),
     role: z.enum(['server', 'client']).default('server').describe('server serves blocks; client only follows the swarm and routes'),
     span: z.string().regex(/^\d+:\d+$/, 'expected start:end, e.g. 0:12').optional().describe('Serve exactly these blocks (start:end) instead of negotiating'),
     capacity: z.number().int().min(0).max(100_000).default(0).describe('Max blocks this node holds; 0 = derive from VRAM (petals.vramGb) or serve all blocks'),
-    throughput: z.number().min(0).default(100).describe('Announced throughput in tokens/s (Petals\' meaning)'),
+    throughput: z.number().min(0).max(1e9).default(100).describe('Announced throughput in tokens/s (Petals\' meaning)'),
     replication: z.number().int().min(1).max(100).default(1).describe('Target number of servers per block'),
-    publicName: z.string().max(256).default('').describe('Name shown to other operators'),
+    publicName: z.string().max(256).regex(/^[^\u0000-\u001f\u007f]*$/, 'must not contain control characters').default('').describe('Name shown to other operators'),
     heartbeatMs: z.number().int().min(50).default(1000).describe('Heartbeat period'),
     recordRefreshMs: z.number().int().min(100).default(30_000).describe('Full record republish period'),
     suspectAfterMs: z.number().int().min(50).default(2500).describe('Silence before a member is suspect'),
     offlineAfterMs: z.number().int().min(100).default(5000).describe('Silence before a member is offline'),
-    tombstoneMs: z.number().int().min(1000).default(600_000).describe('How long departed members are remembered (stops ghosts)')
-  }).strict().prefault({}),
+    tombstoneMs: z.number().int().min(600_000).default(900_000).describe('How long departed members are remembered; at least the 10 min record age window, so old copies cannot revive them')
+  }).strict().refine(s => s.suspectAfterMs < s.offlineAfterMs, { message: 'swarm.suspectAfterMs must be less than swarm.offlineAfterMs', path: ['suspectAfterMs'] }).prefault({}),
   api: z.object({
     enabled: z.boolean().default(true).describe('Serve the local HTTP API and dashboard'),
     host: z.string().default('127.0.0.1').describe('API bind address; beyond loopback, mutating calls need a token'),

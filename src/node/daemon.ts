@@ -4,14 +4,13 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { PrivateKey } from '@libp2p/interface'
 import type { Logger } from 'pino'
-import { createPetalmeshLibp2p, type PetalmeshLibp2p, type Libp2pNodeOptions } from './libp2p.ts'
+import { createPetalmeshLibp2p, petalmeshTopicScoreParams, type PetalmeshLibp2p, type Libp2pNodeOptions } from './libp2p.ts'
 import { loadOrCreateIdentity } from './identity.ts'
 import { Membership, TwinError, type MembershipTiming, type SelfState } from './membership.ts'
 import { startDialer, type Dialer } from './dialer.ts'
 import { startHttpApi, type HttpApi } from './http-api.ts'
 import type { PetalmeshConfig } from './config.ts'
 import type { Span } from '../protocols/types.ts'
-import { createTopicScoreParams } from '@libp2p/gossipsub/score'
 import { swarmTopics } from '../protocols/membership/topics.ts'
 import { PetalmeshError } from '../util/errors.ts'
 import { wireCounter, type WireCounts } from './wire-metrics.ts'
@@ -86,14 +85,13 @@ export async function startNode (opts: NodeOptions): Promise<PetalmeshNode> {
     if (id.created) log.info({ path: id.path }, 'created a new node identity')
     privateKey = id.privateKey
   }
+  if (config.swarm.role === 'server' && config.swarm.totalBlocks === 0) {
+    throw new PetalmeshError('invalid config: swarm.totalBlocks = 0: a server must know the model\'s block count (set swarm.totalBlocks / --blocks)', { exitCode: 2 })
+  }
   const span = parseSpan(config.swarm.span, config.swarm.totalBlocks)
   const topics = swarmTopics(config.swarm.model)
   // Invalid messages on our topics must cost the sender: without per-topic params, rejects score 0.
-  const topicScore = createTopicScoreParams({
-    topicWeight: 1,
-    invalidMessageDeliveriesWeight: -100,
-    invalidMessageDeliveriesDecay: 0.9
-  })
+  const topicScore = petalmeshTopicScoreParams()
   const wire = wireCounter()
   const libp2p = await createPetalmeshLibp2p({
     privateKey,
@@ -121,7 +119,7 @@ export async function startNode (opts: NodeOptions): Promise<PetalmeshNode> {
     libp2p,
     privateKey,
     model: config.swarm.model,
-    totalBlocks: config.swarm.totalBlocks,
+    totalBlocks: config.swarm.totalBlocks === 0 ? null : config.swarm.totalBlocks,
     role: config.swarm.role,
     timing,
     log,

@@ -9,7 +9,7 @@ import { identify, type Identify } from '@libp2p/identify'
 import { ping, type Ping } from '@libp2p/ping'
 import { kadDHT, passthroughMapper, type KadDHT } from '@libp2p/kad-dht'
 import { gossipsub, type GossipSub, type GossipsubOpts } from '@libp2p/gossipsub'
-import { createPeerScoreParams, createPeerScoreThresholds, type TopicScoreParams } from '@libp2p/gossipsub/score'
+import { createPeerScoreParams, createPeerScoreThresholds, createTopicScoreParams, type TopicScoreParams } from '@libp2p/gossipsub/score'
 import type { ConnectionGater, ConnectionProtector, PrivateKey, ComponentLogger, Metrics } from '@libp2p/interface'
 import { PROTOCOL_VERSION } from '../protocols/version.ts'
 
@@ -58,6 +58,28 @@ export interface Libp2pNodeOptions {
   logger?: ComponentLogger
 }
 
+/**
+ * Score parameters for petalmesh's topics. Positive credit is small and capped (at most +8 per
+ * topic, +10 in all), so one rejected message (-100 × count²) always pushes a peer below the
+ * publish and graylist thresholds; delivery-rate penalties are off because honest message rates
+ * depend on the swarm's size and heartbeat period.
+ */
+export function petalmeshTopicScoreParams (): TopicScoreParams {
+  return createTopicScoreParams({
+    topicWeight: 1,
+    timeInMeshWeight: 0.01,
+    timeInMeshQuantum: 1000,
+    timeInMeshCap: 300,
+    firstMessageDeliveriesWeight: 0.5,
+    firstMessageDeliveriesDecay: 0.9,
+    firstMessageDeliveriesCap: 10,
+    meshMessageDeliveriesWeight: 0,
+    meshFailurePenaltyWeight: 0,
+    invalidMessageDeliveriesWeight: -100,
+    invalidMessageDeliveriesDecay: 0.9
+  })
+}
+
 export async function createPetalmeshLibp2p (opts: Libp2pNodeOptions): Promise<PetalmeshLibp2p> {
   const whitelist = new Set(opts.ipColocationWhitelist ?? ['127.0.0.1', '::1'])
   const scoreParams = createPeerScoreParams({
@@ -104,7 +126,8 @@ export async function createPetalmeshLibp2p (opts: Libp2pNodeOptions): Promise<P
         globalSignaturePolicy: 'StrictSign',
         allowPublishToZeroTopicPeers: true,
         fallbackToFloodsub: false,
-        // Deduplicate before verifying signatures: from+seqno identifies a StrictSign message.
+        // Deduplicate before verifying signatures (a local cache key; the wire message id stays
+        // gossipsub's default for StrictSign: the author's key and seqno).
         fastMsgIdFn: (msg) => fastMsgId(msg.from, msg.seqno),
         scoreParams,
         scoreThresholds: createPeerScoreThresholds(),

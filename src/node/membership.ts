@@ -56,7 +56,7 @@ export const DEFAULT_TIMING: MembershipTiming = {
   recordRefreshMs: 30_000,
   suspectAfterMs: 2500,
   offlineAfterMs: 5000,
-  tombstoneMs: 10 * 60_000,
+  tombstoneMs: 15 * 60_000,
   pingTimeoutMs: 1000,
   selfCheckMs: 30_000,
   provideIntervalMs: 10 * 60_000
@@ -66,7 +66,8 @@ export interface MembershipOptions {
   libp2p: PetalmeshLibp2p
   privateKey: PrivateKey
   model: string
-  totalBlocks: number
+  /** Block count of the model; null for a client that learns it from the first valid record. */
+  totalBlocks: number | null
   /** Clients follow the swarm but publish nothing and provide nothing. */
   role: 'server' | 'client'
   timing?: Partial<MembershipTiming>
@@ -133,6 +134,7 @@ export class Membership extends EventEmitter<MembershipEvents> {
   private readonly confirming = new Set<string>()
   private readonly fetchCooldown = new Map<string, number>()
   private running = false
+  private blocks: number | null
   private announced = false
   private synced = false
   private startedAt = 0
@@ -145,6 +147,7 @@ export class Membership extends EventEmitter<MembershipEvents> {
   constructor (opts: MembershipOptions) {
     super()
     this.opts = opts
+    this.blocks = opts.totalBlocks
     this.log = opts.log
     this.now = opts.now ?? Date.now
     this.nextSeq = createSeqCounter(this.now)
@@ -170,7 +173,7 @@ export class Membership extends EventEmitter<MembershipEvents> {
     }
     this.view = new SwarmView({
       model: opts.model,
-      totalBlocks: opts.totalBlocks,
+      totalBlocks: opts.totalBlocks ?? 0,
       selfPeerId: opts.libp2p.peerId.toString(),
       selfInstance: this.instance,
       suspectAfterMs: this.timing.suspectAfterMs,
@@ -195,14 +198,14 @@ export class Membership extends EventEmitter<MembershipEvents> {
 
   get peerId (): string { return this.opts.libp2p.peerId.toString() }
   get model (): string { return this.opts.model }
-  get totalBlocks (): number { return this.opts.totalBlocks }
+  get totalBlocks (): number { return this.blocks ?? 0 }
   get role (): 'server' | 'client' { return this.opts.role }
   selfState (): Readonly<SelfState> { return this.self }
   selfRecord (): NodeRecordData | null { return this.lastRecord }
   coverage (): CoverageSummary {
     const members = this.view.memberInfos()
     if (this.opts.role === 'server') members.push({ peerId: this.peerId, state: this.self.state, span: this.self.span, capacity: this.self.capacity, throughput: this.self.throughput })
-    return computeCoverage(members, this.opts.totalBlocks)
+    return computeCoverage(members, this.blocks ?? 0)
   }
 
   async start (): Promise<void> {
@@ -287,7 +290,7 @@ export class Membership extends EventEmitter<MembershipEvents> {
       seq: this.nextSeq(),
       timestampMs: this.now(),
       model: this.opts.model,
-      totalBlocks: this.opts.totalBlocks,
+      totalBlocks: this.blocks ?? 0,
       span: s.span,
       state: s.state,
       loading: s.loading,
@@ -357,21 +360,26 @@ export class Membership extends EventEmitter<MembershipEvents> {
     this.log.debug({ peer, reason }, 'rejected message')
   }
 
-  private rejectMsg (from: PeerId, reason: string): TopicValidatorResult {
-    this.countReject(from.toString(), reason)
+  private rejectMsg (from: PeerId, rejection: { reason: string, ignore?: boolean }): TopicValidatorResult {
+    if (rejection.ignore === true) {
+      this.stats.ignored++
+      return TopicValidatorResult.Ignore
+    }
+    this.countReject(from.toString(), rejection.reason)
     return TopicValidatorResult.Reject
   }
 
   private async validateSwarmMessage (from: PeerId, msg: Message): Promise<TopicValidatorResult> {
-    if (msg.type !== 'signed') return this.rejectMsg(from, 'unsigned message')
+    if (msg.type !== 'signed') return this.rejectMsg(from, { reason: 'unsigned message' })
     const decoded = decodeSwarmMessage(msg.data)
-    if (!decoded.ok) return this.rejectMsg(from, decoded.reason)
+    if (!decoded.ok) return this.rejectMsg(from, decoded)
     const now = this.now()
     if (decoded.value.record != null) {
-      const rec = await verifySignedRecord(decoded.value.record, { now, model: this.opts.model, totalBlocks: this.opts.totalBlocks })
-      if (!rec.ok) return this.rejectMsg(from, rec.reason)
+      const rec = await verifySignedRecord(decoded.value.record, { now, model: this.opts.model, totalBlocks: this.blocks ?? undefined })
+      if (!rec.ok) return this.rejectMsg(from, rec)
       // The record's owner must be the gossipsub-verified author: nobody speaks for another node.
-      if (rec.value.peerId !== msg.from.toString()) return this.rejectMsg(from, 'record owner differs from message author')
+      if (rec.value.peerId !== msg.from.toString()) return this.rejectMsg(from, { reason: 'record owner differs from message author' })
+      this.learnBlocks(rec.value.totalBlocks)
       const { outcome, events } = this.view.applyRecord(rec.value, decoded.value.record, now, { kind: 'gossip' })
       this.emitAll(events)
       if (outcome === 'applied') this.stats.received.records++
@@ -379,20 +387,20 @@ export class Membership extends EventEmitter<MembershipEvents> {
       return outcome === 'applied' ? TopicValidatorResult.Accept : TopicValidatorResult.Ignore
     }
     const ob = decodeObituary(decoded.value.obituary!, now)
-    if (!ob.ok) return this.rejectMsg(from, ob.reason)
+    if (!ob.ok) return this.rejectMsg(from, ob)
     this.stats.received.obituaries++
     this.handleObituary(ob.value.subject, ob.value.subjectSeq, msg.from.toString())
     return TopicValidatorResult.Accept
   }
 
   private validateHeartbeat (from: PeerId, msg: Message): TopicValidatorResult {
-    if (msg.type !== 'signed') return this.rejectMsg(from, 'unsigned message')
+    if (msg.type !== 'signed') return this.rejectMsg(from, { reason: 'unsigned message' })
     const hb = decodeHeartbeat(msg.data, this.now())
-    if (!hb.ok) return this.rejectMsg(from, hb.reason)
+    if (!hb.ok) return this.rejectMsg(from, hb)
     const author = msg.from.toString()
     const { outcome, events, needRecord } = this.view.applyHeartbeat(author, hb.value, this.now())
     this.emitAll(events)
-    if (outcome === 'stale' || outcome === 'tombstoned') {
+    if (outcome === 'stale' || outcome === 'tombstoned' || outcome === 'twin') {
       this.stats.ignored++
       return TopicValidatorResult.Ignore
     }
@@ -464,9 +472,10 @@ export class Membership extends EventEmitter<MembershipEvents> {
 
   private handleIdentify (peer: string, protocols: string[]): void {
     if (!this.running) return
-    // A peer that speaks another major of our snapshot protocol (and not ours) would half-understand us.
+    // A peer that speaks only other majors of our snapshot protocol would half-understand us.
     const snapshotVersions = protocols.filter(p => p.startsWith('/petalmesh/snapshot/'))
-    if (snapshotVersions.length > 0 && !protocols.includes(SNAPSHOT_PROTOCOL)) {
+    const major = (p: string): number => Number(p.split('/')[3]?.split('.')[0])
+    if (snapshotVersions.length > 0 && !snapshotVersions.some(p => major(p) === PROTOCOL_MAJOR)) {
       const ours = snapshotVersions
       this.log.warn({ peer, protocols: ours }, `peer speaks an incompatible petalmesh protocol version (this node speaks ${SNAPSHOT_PROTOCOL}); disconnecting`)
       void this.opts.libp2p.hangUp(peerIdFromString(peer)).catch(() => {})
@@ -512,12 +521,13 @@ export class Membership extends EventEmitter<MembershipEvents> {
     let rejected = 0
     for (const e of res.entries) {
       if (e.record == null) { rejected++; continue }
-      const rec = await verifySignedRecord(e.record, { now, model: this.opts.model, totalBlocks: this.opts.totalBlocks, allowOld: true })
+      const rec = await verifySignedRecord(e.record, { now, model: this.opts.model, totalBlocks: this.blocks ?? undefined, allowOld: true })
       if (!rec.ok) {
         rejected++
         this.countReject(fromPeer, `snapshot entry: ${rec.reason}`)
         continue
       }
+      this.learnBlocks(rec.value.totalBlocks)
       const liveness = codeToState(e.liveness) ?? 'offline'
       const heardAgoMs = Math.min(Number(e.heardAgoMs), 365 * 24 * 3600_000)
       const { outcome, events } = this.view.applyRecord(rec.value, e.record, now, { kind: 'snapshot', heardAgoMs, liveness })
@@ -611,6 +621,14 @@ export class Membership extends EventEmitter<MembershipEvents> {
       this.log.debug({ cid: cid.toString() }, 'provided swarm key in the DHT')
     } catch (err) {
       this.log.debug({ err: (err as Error).message }, 'DHT provide failed (will retry)')
+    }
+  }
+
+  /** A client that did not know the model's block count takes it from the first valid record. */
+  private learnBlocks (n: number): void {
+    if (this.blocks == null) {
+      this.blocks = n
+      this.log.info({ totalBlocks: n }, 'learned the model\'s block count from the swarm')
     }
   }
 

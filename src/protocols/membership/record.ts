@@ -63,7 +63,8 @@ export interface ObituaryData {
 /** Hard limits on what a peer can make us decode and store. Documented in docs/PROTOCOL.md. */
 export const LIMITS = {
   maxRecordBytes: 4096,
-  maxSignedRecordBytes: 4096 + 128,
+  maxSignatureBytes: 128,
+  maxReplication: 1000,
   maxHeartbeatBytes: 128,
   maxSwarmMessageBytes: 4096 + 256,
   maxString: 256,
@@ -98,10 +99,11 @@ const CODE_TO_REACH = new Map<string, ReachabilityKind>(Object.entries(REACH_TO_
 export function stateToCode (s: NodeState): pb.NodeStateCode { return STATE_TO_CODE[s] }
 export function codeToState (c: pb.NodeStateCode | undefined): NodeState | undefined { return c == null ? undefined : CODE_TO_STATE.get(c) }
 
-export type Rejection = { ok: false, reason: string }
+/** `ignore`: not provably hostile (an old copy, a skewed clock): drop without penalising the sender. */
+export type Rejection = { ok: false, reason: string, ignore?: boolean }
 export type Result<T> = { ok: true, value: T } | Rejection
 
-function reject (reason: string): Rejection { return { ok: false, reason } }
+function reject (reason: string, ignore = false): Rejection { return ignore ? { ok: false, reason, ignore } : { ok: false, reason } }
 
 // ---- encoding ----
 
@@ -244,9 +246,9 @@ export function decodeRecord (bytes: Uint8Array, ctx: RecordContext): Result<Nod
   }
   const timestampMs = Number(r.timestampMs)
   if (timestampMs > ctx.now + LIMITS.maxFutureSkewMs) return reject(`timestamp ${timestampMs - ctx.now} ms in the future`)
-  if (ctx.allowOld !== true && timestampMs < ctx.now - LIMITS.maxRecordAgeMs) return reject('record too old (replay?)')
+  if (ctx.allowOld !== true && timestampMs < ctx.now - LIMITS.maxRecordAgeMs) return reject('record too old (replay?)', true)
   if (r.tokensTotal > BigInt(Number.MAX_SAFE_INTEGER) || r.tokensSinceLast > r.tokensTotal + 1n) return reject('token counters out of range')
-  if (r.replication > 1000) return reject('replication out of range')
+  if (r.replication > LIMITS.maxReplication) return reject('replication out of range')
   const reach = CODE_TO_REACH.get(r.reachability)
   if (reach == null) return reject('unknown reachability')
   return {
@@ -279,7 +281,7 @@ export function decodeRecord (bytes: Uint8Array, ctx: RecordContext): Result<Nod
 
 /** Verifies the owner's signature over a SignedRecord and decodes it. */
 export async function verifySignedRecord (signed: pb.SignedRecord, ctx: RecordContext): Promise<Result<NodeRecordData>> {
-  if (signed.record.length > LIMITS.maxRecordBytes || signed.signature.length > 128) return reject('signed record too large')
+  if (signed.record.length > LIMITS.maxRecordBytes || signed.signature.length > LIMITS.maxSignatureBytes) return reject('signed record too large')
   const rec = decodeRecord(signed.record, ctx)
   if (!rec.ok) return rec
   try {
@@ -312,7 +314,7 @@ export function decodeHeartbeat (bytes: Uint8Array, now: number): Result<Heartbe
   if (state == null) return reject('unknown state')
   const timestampMs = Number(h.timestampMs)
   if (timestampMs > now + LIMITS.maxFutureSkewMs) return reject(`heartbeat ${timestampMs - now} ms in the future`)
-  if (timestampMs < now - LIMITS.maxHeartbeatAgeMs) return reject('heartbeat too old (replay?)')
+  if (timestampMs < now - LIMITS.maxHeartbeatAgeMs) return reject('heartbeat too old (replay?)', true)
   if (h.loadingDone > LIMITS.maxTotalBlocks) return reject('loading progress out of range')
   if (h.tokensSinceLast > BigInt(Number.MAX_SAFE_INTEGER)) return reject('token counter out of range')
   return { ok: true, value: { instance: h.instance, seq: h.seq, timestampMs, state, recordSeq: h.recordSeq, loadingDone: h.loadingDone, tokensSinceLast: Number(h.tokensSinceLast) } }
@@ -322,6 +324,7 @@ export function decodeObituary (o: pb.Obituary, now: number): Result<ObituaryDat
   const subject = peerIdFromBytes(o.subject)
   if (!subject.ok) return subject
   const timestampMs = Number(o.timestampMs)
-  if (timestampMs > now + LIMITS.maxFutureSkewMs || timestampMs < now - LIMITS.maxHeartbeatAgeMs) return reject('obituary timestamp out of range')
+  if (timestampMs > now + LIMITS.maxFutureSkewMs) return reject('obituary timestamp in the future')
+  if (timestampMs < now - LIMITS.maxHeartbeatAgeMs) return reject('obituary too old', true)
   return { ok: true, value: { subject: subject.value, subjectSeq: o.subjectSeq, timestampMs } }
 }

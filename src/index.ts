@@ -1,0 +1,11 @@
+// petalmesh as a library: `import { discoverRoute } from 'petalmesh'`.
+export { discoverRoute, listPeers, joinAsClient, NotCoveredError } from './client/discover.ts'
+export type { DiscoverOptions, DiscoveredRoute } from './client/discover.ts'
+export { startNode } from './node/daemon.ts'
+export type { NodeOptions, PetalmeshNode } from './node/daemon.ts'
+export { loadConfig, validateConfig } from './node/config.ts'
+export type { PetalmeshConfig } from './node/config.ts'
+export { Router } from './node/router.ts'
+export { findRoute, initialPeers, missingBlocks } from './protocols/routing/index.ts'
+export type { Route, RouteHop, RouteMode, RouteResult } from './protocols/routing/index.ts'
+export type { Span, NodeState, MemberInfo } from './protocols/types.ts'
