@@ -1,6 +1,7 @@
 // `npm run sim -- --scenario NAME --nodes N [--transport memory|tcp|none] [--seed S] [--json]`
 import { Command, Option, CommanderError } from 'commander'
 import { runNetScenario, type NetScenario, type NetResult } from './net/run.ts'
+import { runProcessScenario } from './net/procs.ts'
 
 const NET_SCENARIOS: readonly NetScenario[] = ['crash', 'leave', 'steady', 'discovery']
 
@@ -63,7 +64,7 @@ export async function simMain (argv: string[]): Promise<number> {
     .requiredOption('--scenario <name>', 'scenario name')
     .option('--nodes <n>', 'number of nodes', '20')
     .option('--blocks <n>', 'number of model blocks (default: the number of nodes, at least 24)')
-    .addOption(new Option('--transport <t>', 'memory, tcp (real libp2p in this process) or none (algorithm level)').choices(['memory', 'tcp', 'none']).default('memory'))
+    .addOption(new Option('--transport <t>', 'memory (in-process), tcp (one OS process per node on loopback) or none (algorithm level)').choices(['memory', 'tcp', 'none']).default('memory'))
     .option('--seed <s>', 'random seed', '1')
     .option('--heartbeat-ms <ms>', 'heartbeat period')
     .option('--k <n>', 'nodes to crash or stop (crash, leave)', '1')
@@ -83,7 +84,7 @@ export async function simMain (argv: string[]): Promise<number> {
     const blocks = flags.blocks != null ? int('blocks', flags.blocks, 1) : Math.max(24, nodes)
     const seed = int('seed', flags.seed, 0)
     const runs = int('runs', flags.runs, 1)
-    const heartbeatMs = flags.heartbeatMs != null ? int('heartbeat-ms', flags.heartbeatMs, 50) : 1000
+    const heartbeatMs = flags.heartbeatMs != null ? int('heartbeat-ms', flags.heartbeatMs, 50) : 2000
     let out: Record<string, unknown>
     if (flags.transport === 'none') {
       const algo = await import('./algo/index.ts')
@@ -96,7 +97,9 @@ export async function simMain (argv: string[]): Promise<number> {
       }
       const results: NetResult[] = []
       for (let r = 0; r < runs; r++) {
-        results.push(await runNetScenario({ scenario: flags.scenario as NetScenario, nodes, blocks, seed: seed + r, transport: flags.transport, heartbeatMs, k: int('k', flags.k ?? '1', 1) }))
+        const opts = { scenario: flags.scenario as NetScenario, nodes, blocks, seed: seed + r, transport: flags.transport, heartbeatMs, k: int('k', flags.k ?? '1', 1) }
+        // tcp: one OS process per node (realism, real SIGKILL); memory: all nodes in this process (scale).
+        results.push(flags.transport === 'tcp' && (opts.scenario === 'crash' || opts.scenario === 'leave') ? await runProcessScenario(opts) : await runNetScenario(opts))
       }
       out = medianResult(results) as unknown as Record<string, unknown>
       if (flags.baseline === true) out.baseline = null

@@ -6,7 +6,7 @@ import { homedir } from 'node:os'
 import { loadConfig, describeEffective, describeConfigKeys, setFlagsLayer, type ConfigSource, type LoadedConfig } from '../node/config.ts'
 import { generateIdentity } from '../node/identity.ts'
 import { createLogger } from '../node/logger.ts'
-import { startNode } from '../node/daemon.ts'
+import { startNode, type PetalmeshNode } from '../node/daemon.ts'
 import { PetalmeshError, UsageError, errorMessage } from '../util/errors.ts'
 import { registerExtraCommands } from './extra-commands.ts'
 
@@ -98,7 +98,9 @@ async function callApi (base: string, path: string, init?: RequestInit): Promise
 }
 
 export function buildProgram (): Command {
+  // exitOverride before any subcommand exists: commander copies it to subcommands when they are created.
   const program = new Command('petalmesh')
+    .exitOverride()
     .description('petalmesh: a peer-to-peer control plane for Petals swarms (no coordinator)')
     .version('0.1.0')
     .showHelpAfterError()
@@ -107,19 +109,27 @@ export function buildProgram (): Command {
     .action(async (f: ConfigFlags) => {
       const { config } = await configFromFlags(f)
       const log = createLogger({ level: config.log.level, format: config.log.format })
-      const node = await startNode({ config, log })
+      // Signals are handled from the first moment: one arriving during start-up stops the node as
+      // soon as it exists, still gracefully.
+      let node: PetalmeshNode | null = null
+      let stopRequested = false
+      const startAbort = new AbortController()
       let signals = 0
       const onSignal = (sig: string): void => {
         signals++
         if (signals > 1) { log.warn('second signal: exiting now'); process.exit(130) }
         log.info({ signal: sig }, 'shutting down')
+        stopRequested = true
+        startAbort.abort()
         // Operators expect a stop within seconds; never hang on a stuck peer.
         const force = setTimeout(() => { log.error('graceful stop took over 5 s: exiting'); process.exit(1) }, 5000)
         force.unref()
-        void node.stop()
+        if (node != null) void node.stop()
       }
       process.on('SIGINT', () => { onSignal('SIGINT') })
       process.on('SIGTERM', () => { onSignal('SIGTERM') })
+      node = await startNode({ config, log, signal: startAbort.signal })
+      if (stopRequested) void node.stop()
       await node.stopped
     })
 
@@ -185,7 +195,6 @@ export function buildProgram (): Command {
 
 export async function main (argv: string[]): Promise<number> {
   const program = buildProgram()
-  program.exitOverride()
   program.configureOutput({ writeErr: (s) => process.stderr.write(s) })
   try {
     await program.parseAsync(argv)

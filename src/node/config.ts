@@ -60,12 +60,15 @@ export const configSchema = z.object({
     throughput: z.number().min(0).max(1e9).default(100).describe('Announced throughput in tokens/s (Petals\' meaning)'),
     replication: z.number().int().min(1).max(100).default(1).describe('Target number of servers per block'),
     publicName: z.string().max(256).regex(/^[^\u0000-\u001f\u007f]*$/, 'must not contain control characters').default('').describe('Name shown to other operators'),
-    heartbeatMs: z.number().int().min(50).default(1000).describe('Heartbeat period'),
+    heartbeatMs: z.number().int().min(50).default(2000).describe('Heartbeat period (crashes are detected from closed connections, not heartbeats; see README)'),
     recordRefreshMs: z.number().int().min(100).default(30_000).describe('Full record republish period'),
-    suspectAfterMs: z.number().int().min(50).default(2500).describe('Silence before a member is suspect'),
-    offlineAfterMs: z.number().int().min(100).default(5000).describe('Silence before a member is offline'),
+    suspectAfterMs: z.number().int().min(50).default(5000).describe('Silence before a member is suspect'),
+    offlineAfterMs: z.number().int().min(100).default(10_000).describe('Silence before a member is offline'),
     tombstoneMs: z.number().int().min(600_000).default(900_000).describe('How long departed members are remembered; at least the 10 min record age window, so old copies cannot revive them')
-  }).strict().refine(s => s.suspectAfterMs < s.offlineAfterMs, { message: 'swarm.suspectAfterMs must be less than swarm.offlineAfterMs', path: ['suspectAfterMs'] }).prefault({}),
+  }).strict()
+    .refine(s => s.suspectAfterMs < s.offlineAfterMs, { message: 'swarm.suspectAfterMs must be less than swarm.offlineAfterMs', path: ['suspectAfterMs'] })
+    .refine(s => { const m = /^(\d+):(\d+)$/.exec(s.span ?? ''); return m == null || (Number(m[1]) < Number(m[2]) && (s.totalBlocks === 0 || Number(m[2]) <= s.totalBlocks)) }, { message: 'must satisfy start < end <= swarm.totalBlocks', path: ['span'] })
+    .prefault({}),
   api: z.object({
     enabled: z.boolean().default(true).describe('Serve the local HTTP API and dashboard'),
     host: z.string().default('127.0.0.1').describe('API bind address; beyond loopback, mutating calls need a token'),
@@ -210,7 +213,13 @@ export async function readConfigFile (path: string): Promise<Record<string, unkn
   if (typeof parsed !== 'object' || Array.isArray(parsed)) {
     throw new ConfigError('--config', path, 'the file must contain an object of config keys at the top level')
   }
-  return parsed as Record<string, unknown>
+  // Accept `log.level: info` as well as the nested `log: { level: info }`.
+  const out: Record<string, unknown> = {}
+  for (const [k, v] of Object.entries(parsed as Record<string, unknown>)) {
+    if (k.includes('.')) setPath(out, k.split('.'), v)
+    else out[k] = v != null && typeof v === 'object' && !Array.isArray(v) && typeof out[k] === 'object' ? deepMerge(out[k] as Record<string, unknown>, v as Record<string, unknown>) : v
+  }
+  return out
 }
 
 export function readDefaultBootstrap (file = DEFAULT_BOOTSTRAP_FILE): string[] {

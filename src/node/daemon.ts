@@ -1,6 +1,6 @@
 // Node lifecycle: identity, libp2p, membership, dialer, HTTP API; start and graceful stop.
 // `startNode` is what `petalmesh start`, the tests and the simulator run.
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { mkdir, open, readFile, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { PrivateKey } from '@libp2p/interface'
 import type { Logger } from 'pino'
@@ -27,6 +27,8 @@ export interface NodeOptions {
   /** Initial self state (capacity, throughput, hardware...). */
   self?: Partial<SelfState>
   now?: () => number
+  /** Aborting it during start-up cuts the start short (a signal arrived): the node comes back stopping. */
+  signal?: AbortSignal
 }
 
 export interface PetalmeshNode {
@@ -58,37 +60,51 @@ export function parseSpan (s: string | undefined, totalBlocks: number): Span | n
 /** Refuses a second daemon on the same data dir (same machine); the swarm-wide check catches copies elsewhere. */
 async function acquireLock (dataDir: string): Promise<() => Promise<void>> {
   const path = join(dataDir, 'daemon.lock')
-  try {
-    const pid = Number((await readFile(path, 'utf8')).trim())
-    if (Number.isInteger(pid) && pid > 0 && pid !== process.pid) {
-      let alive = true
-      try { process.kill(pid, 0) } catch (err) { alive = (err as NodeJS.ErrnoException).code === 'EPERM' }
-      if (alive) throw new PetalmeshError(`another petalmesh daemon (pid ${pid}) is running with data dir ${dataDir}. Stop it (petalmesh stop --data-dir ${dataDir}) or use another --data-dir.`, { exitCode: 2 })
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      // O_EXCL: of two daemons started at the same moment, exactly one creates the lock.
+      const fh = await open(path, 'wx', 0o600)
+      await fh.writeFile(String(process.pid))
+      await fh.close()
+      return async () => { await rm(path, { force: true }) }
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
     }
-  } catch (err) {
-    if (err instanceof PetalmeshError) throw err
+    const pid = Number((await readFile(path, 'utf8').catch(() => '')).trim())
+    let alive = false
+    if (Number.isInteger(pid) && pid > 0 && pid !== process.pid) {
+      try { process.kill(pid, 0); alive = true } catch (err) { alive = (err as NodeJS.ErrnoException).code === 'EPERM' }
+    }
+    if (alive) throw new PetalmeshError(`another petalmesh daemon (pid ${pid}) is running with data dir ${dataDir}. Stop it (petalmesh stop --data-dir ${dataDir}) or use another --data-dir.`, { exitCode: 2 })
+    // A lock left by a process that died: take it over.
+    await rm(path, { force: true })
   }
-  await writeFile(path, String(process.pid), { mode: 0o600 })
-  return async () => { await rm(path, { force: true }) }
+  throw new PetalmeshError(`cannot take the lock ${path}; remove it if no petalmesh daemon uses ${dataDir}`, { exitCode: 2 })
 }
 
 export async function startNode (opts: NodeOptions): Promise<PetalmeshNode> {
   const { config, log } = opts
   const cleanups: Array<() => Promise<void>> = []
   let privateKey = opts.privateKey
-  if (opts.ephemeral !== true) {
-    await mkdir(config.dataDir, { recursive: true, mode: 0o700 })
-    cleanups.push(await acquireLock(config.dataDir))
-  }
-  if (privateKey == null) {
-    const id = await loadOrCreateIdentity(config.dataDir)
-    if (id.created) log.info({ path: id.path }, 'created a new node identity')
-    privateKey = id.privateKey
-  }
   if (config.swarm.role === 'server' && config.swarm.totalBlocks === 0) {
     throw new PetalmeshError('invalid config: swarm.totalBlocks = 0: a server must know the model\'s block count (set swarm.totalBlocks / --blocks)', { exitCode: 2 })
   }
   const span = parseSpan(config.swarm.span, config.swarm.totalBlocks)
+  if (opts.ephemeral !== true) {
+    await mkdir(config.dataDir, { recursive: true, mode: 0o700 })
+    cleanups.push(await acquireLock(config.dataDir))
+  }
+  const releaseAll = async (): Promise<void> => { for (const c of cleanups.reverse()) await c().catch(() => {}) }
+  if (privateKey == null) {
+    try {
+      const id = await loadOrCreateIdentity(config.dataDir)
+      if (id.created) log.info({ path: id.path }, 'created a new node identity')
+      privateKey = id.privateKey
+    } catch (err) {
+      await releaseAll()
+      throw err
+    }
+  }
   const topics = swarmTopics(config.swarm.model)
   // Invalid messages on our topics must cost the sender: without per-topic params, rejects score 0.
   const topicScore = petalmeshTopicScoreParams()
@@ -106,7 +122,7 @@ export async function startNode (opts: NodeOptions): Promise<PetalmeshNode> {
     ipColocationWhitelist: config.network.ipColocationWhitelist,
     topicScoreParams: { [topics.records]: topicScore, [topics.heartbeats]: topicScore },
     ...opts.libp2p
-  })
+  }).catch(async (err: unknown) => { await releaseAll(); throw err })
   const timing: Partial<MembershipTiming> = {
     heartbeatMs: config.swarm.heartbeatMs,
     recordRefreshMs: config.swarm.recordRefreshMs,
@@ -153,7 +169,7 @@ export async function startNode (opts: NodeOptions): Promise<PetalmeshNode> {
       } catch (err) {
         log.warn({ err: (err as Error).message }, 'libp2p stop failed')
       }
-      for (const c of cleanups.reverse()) await c().catch(() => {})
+      await releaseAll()
       log.info('stopped')
       resolveStopped()
     })()
@@ -171,9 +187,13 @@ export async function startNode (opts: NodeOptions): Promise<PetalmeshNode> {
       log,
       candidates: () => membership.view.live().map(m => m.peerId)
     })
-    await dialer.firstRound
-    if (config.swarm.role === 'server' && libp2p.getPeers().length > 0) await membership.checkNoTwin()
-    await membership.announce()
+    const aborted = new Promise<void>(resolve => {
+      if (opts.signal?.aborted === true) resolve()
+      opts.signal?.addEventListener('abort', () => { resolve() }, { once: true })
+    })
+    await Promise.race([dialer.firstRound, aborted])
+    if (opts.signal?.aborted !== true && config.swarm.role === 'server' && libp2p.getPeers().length > 0) await membership.checkNoTwin()
+    if (opts.signal?.aborted !== true) await membership.announce()
     membership.on('swarm', (e) => {
       // A twin that appears shortly after our start means we are the duplicate: refuse to run.
       if (e.type === 'twin-detected' && membership.uptimeMs() < 10_000) {

@@ -52,10 +52,10 @@ export interface MembershipTiming {
 
 /** Defaults; the README explains how they were chosen. */
 export const DEFAULT_TIMING: MembershipTiming = {
-  heartbeatMs: 1000,
+  heartbeatMs: 2000,
   recordRefreshMs: 30_000,
-  suspectAfterMs: 2500,
-  offlineAfterMs: 5000,
+  suspectAfterMs: 5000,
+  offlineAfterMs: 10_000,
   tombstoneMs: 15 * 60_000,
   pingTimeoutMs: 1000,
   selfCheckMs: 30_000,

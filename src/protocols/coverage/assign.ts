@@ -1,0 +1,113 @@
+// Joint assignment of every pending node at once: the cold-start fix. Each planner computes the same
+// placement for all pending nodes it knows and takes its own slot, so nodes that start together land on
+// different blocks without random sleeps.
+import type { Span } from '../types.ts'
+import { canonicalCompare } from './order.ts'
+import { addSpan, bestWindow, better, scoreWindow } from './round-state.ts'
+import type { RoundNode, RoundState } from './round-state.ts'
+
+/** Greedy orders tried; the first is always run, the others only while the pool is small. */
+const ORDERS: ReadonlyArray<(n: RoundNode) => number> = [
+  n => n.len * n.tq, // most block-throughput first: big fast nodes set the shape, small ones fill gaps
+  n => n.len, // longest spans first (first-fit-decreasing)
+  n => n.tq // fastest first
+]
+/** Pool size × blocks under which all orders are tried (each costs a greedy plus polishing). */
+const MULTI_START_WORK = 400_000
+/** Water-level rounds and step of the max-min polish. */
+const LEVEL_ROUNDS = 20
+const LEVEL_STEP = 0.01
+
+function minLoad (st: RoundState): number {
+  let m = Infinity
+  for (let b = 0; b < st.L; b++) if (st.load[b] < m) m = st.load[b]
+  return m
+}
+
+/** Re-place each node where it scores strictly better, until nothing moves or `passes` run out. */
+function polish (st: RoundState, order: readonly RoundNode[], placed: Map<string, Span>, passes: number): void {
+  for (let pass = 0; pass < passes; pass++) {
+    let moved = false
+    for (const n of order) {
+      const cur = placed.get(n.peerId)
+      if (cur == null || n.len >= st.L) continue
+      addSpan(st, cur, n.tq, -1)
+      const here = scoreWindow(st, cur.start, n.len, n.tq)
+      const w = bestWindow(st, n.len, n.tq)
+      let span = cur
+      if (w != null && w.start !== cur.start && better(w, here)) {
+        span = { start: w.start, end: w.start + n.len }
+        placed.set(n.peerId, span)
+        moved = true
+      }
+      addSpan(st, span, n.tq, 1)
+    }
+    if (!moved) break
+  }
+}
+
+function runOrder (st: RoundState, order: readonly RoundNode[], polishPasses: number): Map<string, Span> {
+  const placed = new Map<string, Span>()
+  for (const n of order) {
+    const w = bestWindow(st, n.len, n.tq)
+    if (w == null) continue
+    const span = { start: w.start, end: w.start + n.len }
+    addSpan(st, span, n.tq, 1)
+    placed.set(n.peerId, span)
+  }
+  if (polishPasses <= 0) return placed
+  polish(st, order, placed, polishPasses)
+  // Max-min focus: lower the water level to just above the current bottleneck and polish again, so only
+  // the weakest blocks pull; repeat while the bottleneck rises (a deterministic leximin local search).
+  const tau = st.tau
+  for (let round = 0; round < LEVEL_ROUNDS; round++) {
+    const b0 = minLoad(st)
+    if (!(b0 > 0) || b0 >= tau) break
+    st.tau = Math.min(tau, b0 * (1 + LEVEL_STEP))
+    polish(st, order, placed, polishPasses)
+    st.tau = tau
+    if (minLoad(st) <= b0) break
+  }
+  return placed
+}
+
+/** (holes, missing replicas, −bottleneck): smaller is better. */
+function quality (st: RoundState): [number, number, number] {
+  let holes = 0; let missing = 0
+  for (let b = 0; b < st.L; b++) {
+    if (st.cnt[b] === 0) holes++
+    if (st.cnt[b] < st.rEff) missing += st.rEff - st.cnt[b]
+  }
+  return [holes, missing, -minLoad(st)]
+}
+
+function lexLess (a: readonly number[], b: readonly number[]): boolean {
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return a[i] < b[i]
+  return false
+}
+
+/**
+ * Places `pool` on top of `st` (mutated): a greedy pass (coverage, then replication, then squared
+ * deficit to the water level), then free re-placement of pool nodes (moving a node that has loaded
+ * nothing costs nothing, which is why only the pool is polished). Small pools try several greedy
+ * orders and keep the best result. Returns the span of every pool node that can hold a block.
+ */
+export function assignPool (st: RoundState, pool: readonly RoundNode[], polishPasses: number): Map<string, Span> {
+  const nodes = pool.filter(n => n.len > 0)
+  if (nodes.length === 0) return new Map()
+  const variants = nodes.length * st.L <= MULTI_START_WORK ? ORDERS.length : 1
+  let best: { placed: Map<string, Span>, q: [number, number, number] } | null = null
+  for (let v = 0; v < variants; v++) {
+    const key = ORDERS[v]
+    const order = [...nodes].sort((a, b) => (key(b) - key(a)) || canonicalCompare(a, b))
+    const trial: RoundState = { ...st, cnt: Int32Array.from(st.cnt), load: Float64Array.from(st.load) }
+    const placed = runOrder(trial, order, polishPasses)
+    const q = quality(trial)
+    if (best == null || lexLess(q, best.q)) best = { placed, q }
+  }
+  for (const n of nodes) {
+    const span = best!.placed.get(n.peerId)
+    if (span != null) addSpan(st, span, n.tq, 1)
+  }
+  return best!.placed
+}

@@ -1,0 +1,99 @@
+// Claim conflict resolution, computed identically by every node from the claims it has seen.
+//
+// What a conflict is. A claim is the span the planner gave its node from the claimant's view. Two
+// claims conflict when the claimants planned without seeing each other (or each other's pending record),
+// so that together they are not what the planner would have produced with both in view: typically
+// both took the same weakest blocks, i.e. overlap beyond what replication and the throughput objective
+// ask for. Overlap as such is not a conflict: with spare capacity the plan itself stacks servers.
+//
+// The rule. Claims made in the same planning round (same `since`) form a cohort. Cohorts are settled
+// oldest first, an older claim always beats a newer one. For a cohort, every validator rolls its members
+// back to what they were before claiming (pending newcomer, spare, or online at `prev.span`) and re-runs
+// the deterministic round as of the cohort's time on top of the older, already settled claims. A member
+// whose claim equals its slot in that re-run keeps it; the others lost. Inside a cohort the planner's
+// canonical order therefore decides who keeps contested blocks (bigger, faster, then peer-id hash).
+// The loser learns it from the same computation and re-plans at once; no random back-off.
+//
+// Why this is safe over gossip: the verdict on a claim depends only on claims at least as old, so a claim
+// arriving late can only ever lose, never unseat a settled one; two validators that have seen the same
+// claims give the same verdict. Claims still joining after claimTtlMs are dropped (claimant gone), and a
+// vanished member's claim disappears with its record.
+import type { Span } from '../types.ts'
+import { planRound, type Claim, type Classified, type RoundContext } from './round.ts'
+import type { RoundNode } from './round-state.ts'
+import { classify } from './round.ts'
+import { resolveParams, type CoverageParams, type PlanMember } from './types.ts'
+
+export interface CohortOutcome {
+  valid: Claim[]
+  lost: Claim[]
+}
+
+function sameSpan (a: Span | null | undefined, b: Span | null | undefined): boolean {
+  return a != null && b != null && a.start === b.start && a.end === b.end
+}
+
+function wasServing (c: Claim): boolean {
+  return c.prev != null && (c.prev.state === 'online' || c.prev.state === 'loading') && c.prev.span != null
+}
+
+/** Validates every claim cohort of a classified view, oldest first. */
+export function validateCohorts (ctx: RoundContext, cls: Classified): CohortOutcome {
+  const bySince = new Map<number, Claim[]>()
+  for (const c of cls.claims) {
+    const list = bySince.get(c.since)
+    if (list == null) bySince.set(c.since, [c]); else list.push(c)
+  }
+  const cohorts = [...bySince.entries()].sort((a, b) => a[0] - b[0])
+  const valid: Claim[] = []
+  const lost: Claim[] = []
+  const settled: RoundNode[] = [...cls.established]
+  for (let k = 0; k < cohorts.length; k++) {
+    const [since, members] = cohorts[k]
+    const fixed: RoundNode[] = [...settled]
+    const pool: RoundNode[] = []
+    const spares: RoundNode[] = [...cls.spares]
+    // Roll this cohort and the later ones back to before they claimed; later newcomers did not take
+    // part in this round, later movers and spares were still where they had been.
+    let laterNewcomers = false
+    for (let j = k; j < cohorts.length; j++) {
+      for (const c of cohorts[j][1]) {
+        if (wasServing(c)) fixed.push({ ...c, state: 'online', span: c.prev!.span, since: -Infinity })
+        else if (c.prev?.state === 'standby') spares.push({ ...c, state: 'standby', span: null })
+        else if (j === k) pool.push({ ...c, state: 'joining', span: null })
+        else laterNewcomers = true
+      }
+    }
+    const pendingThen = [...cls.eligible, ...cls.waiting].some(p => p.since <= since)
+    const quiet = k === 0 && !pendingThen && !laterNewcomers && pool.length === 0
+    const r = planRound({ ...ctx, now: since }, fixed, pool, spares, quiet)
+    const slot = new Map<string, Span>(r.joins)
+    for (const m of [...r.heals, ...r.moves]) slot.set(m.peerId, m.span)
+    for (const c of members) {
+      if (sameSpan(slot.get(c.peerId), c.span)) { valid.push(c); settled.push(c) } else lost.push(c)
+    }
+  }
+  return { valid, lost }
+}
+
+export interface ClaimsView {
+  totalBlocks: number
+  replication: number
+  members: readonly PlanMember[]
+  params?: Partial<CoverageParams>
+  now?: number
+}
+
+export interface ClaimResolution {
+  /** Peer ids whose claims stand, oldest cohort first. */
+  winners: string[]
+  /** Peer ids whose claims lost (they must re-plan now). */
+  losers: string[]
+}
+
+/** Which claims (`joining` members with a span) win, as every node with this view computes it. */
+export function resolveClaims (view: ClaimsView): ClaimResolution {
+  const ctx: RoundContext = { L: view.totalBlocks, R: view.replication, params: resolveParams(view.params), now: view.now ?? Infinity }
+  const { valid, lost } = validateCohorts(ctx, classify(view.members, ctx))
+  return { winners: valid.map(c => c.peerId), losers: lost.map(c => c.peerId) }
+}

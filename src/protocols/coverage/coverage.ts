@@ -1,0 +1,146 @@
+// Per-block accounting: who serves or has claimed which block, and how much throughput each block gets.
+// Throughput is summed in integer milli-units so a sum is exact whatever order members arrive in: every
+// node computes bit-identical arrays from the same set of members, which the deterministic planner needs.
+import type { NodeState, Span } from '../types.ts'
+
+/** Throughput is compared and summed as round(throughput × SCALE), an exact integer in a double. */
+export const THROUGHPUT_SCALE = 1000
+
+export function quantize (throughput: number): number {
+  return Number.isFinite(throughput) && throughput > 0 ? Math.round(throughput * THROUGHPUT_SCALE) : 0
+}
+
+/** Blocks a node can hold: whole blocks only, at most the model. */
+export function usableLength (capacity: number, totalBlocks: number): number {
+  if (!Number.isFinite(capacity) || capacity < 1) return 0
+  return Math.min(Math.floor(capacity), totalBlocks)
+}
+
+/** Online members serve traffic. */
+export function isServing (state: NodeState): boolean {
+  return state === 'online'
+}
+
+/** Online members and settled or pending claims (joining/loading with a span) count as planned capacity. */
+export function isPlanned (state: NodeState): boolean {
+  return state === 'online' || state === 'loading' || state === 'joining'
+}
+
+/** The part of a span inside `[0, totalBlocks)`, or null if nothing is left (gossip may carry nonsense). */
+export function clampSpan (span: Span | null, totalBlocks: number): Span | null {
+  if (span == null || !Number.isFinite(span.start) || !Number.isFinite(span.end)) return null
+  const start = Math.max(0, Math.floor(span.start))
+  const end = Math.min(totalBlocks, Math.floor(span.end))
+  return end > start ? { start, end } : null
+}
+
+export interface BlockLoad {
+  /** Servers per block. */
+  replicas: Int32Array
+  /** Summed throughput per block, in milli-units (see THROUGHPUT_SCALE). */
+  load: Float64Array
+}
+
+export interface LoadMember { state: NodeState, span: Span | null, throughput: number }
+
+/** Per-block replicas and throughput over the members whose state passes `counts` (difference arrays: O(N + L)). */
+export function blockLoad (totalBlocks: number, members: readonly LoadMember[], counts: (s: NodeState) => boolean = isPlanned): BlockLoad {
+  const dr = new Int32Array(totalBlocks + 1)
+  const dt = new Float64Array(totalBlocks + 1)
+  for (const m of members) {
+    if (!counts(m.state)) continue
+    const s = clampSpan(m.span, totalBlocks)
+    if (s == null) continue
+    const q = quantize(m.throughput)
+    dr[s.start]++; dr[s.end]--
+    dt[s.start] += q; dt[s.end] -= q
+  }
+  const replicas = new Int32Array(totalBlocks)
+  const load = new Float64Array(totalBlocks)
+  let r = 0; let t = 0
+  for (let b = 0; b < totalBlocks; b++) {
+    r += dr[b]; t += dt[b]
+    replicas[b] = r; load[b] = t
+  }
+  return { replicas, load }
+}
+
+/** Maximal runs of blocks with fewer than `min` replicas, as half-open spans. */
+export function rangesBelow (replicas: Int32Array, min: number): Span[] {
+  const out: Span[] = []
+  let start = -1
+  for (let b = 0; b <= replicas.length; b++) {
+    const low = b < replicas.length && replicas[b] < min
+    if (low && start < 0) start = b
+    if (!low && start >= 0) { out.push({ start, end: b }); start = -1 }
+  }
+  return out
+}
+
+/** The smallest per-block value (the swarm's bottleneck when given per-block throughput); 0 for no blocks. */
+export function minOf (a: ArrayLike<number>): number {
+  if (a.length === 0) return 0
+  let m = Infinity
+  for (let i = 0; i < a.length; i++) if (a[i] < m) m = a[i]
+  return m
+}
+
+/**
+ * How many full covers of the model the given span lengths can make: the replication the swarm can reach
+ * "where capacity allows". A k-fold cover of a line by intervals splits into k covers, and a group of
+ * spans covers the line iff its lengths sum to ≥ L, so this is bin covering; we use the two-ended greedy
+ * (largest first, topped up with the smallest), a lower estimate that is exact in the common cases.
+ */
+export function coverCount (lengths: readonly number[], totalBlocks: number, cap = Infinity): number {
+  if (totalBlocks <= 0) return 0
+  const a = lengths.filter(x => x > 0).map(x => Math.min(x, totalBlocks)).sort((x, y) => y - x)
+  let i = 0; let j = a.length - 1; let k = 0
+  while (i <= j && k < cap) {
+    let sum = a[i++]
+    while (sum < totalBlocks && i <= j) sum += a[j--]
+    if (sum < totalBlocks) break
+    k++
+  }
+  return k
+}
+
+/** The replication target that is actually reachable: min(R, number of covers the capacities allow). */
+export function effectiveReplication (lengths: readonly number[], totalBlocks: number, replication: number): number {
+  const r = Math.max(1, Math.floor(replication))
+  return coverCount(lengths, totalBlocks, r)
+}
+
+export interface CoverageReport {
+  totalBlocks: number
+  coveredBlocks: number
+  /** 0..100 */
+  coveragePct: number
+  missing: Span[]
+  underReplicated: Span[]
+  minReplicas: number
+  /** Smallest per-block throughput, in the members' own units. */
+  bottleneck: number
+  /** Per-block throughput in the members' own units. */
+  throughput: Float64Array
+  replicas: Int32Array
+}
+
+/** Coverage of the model by the members counted by `counts` (default: online + claims). */
+export function coverageReport (totalBlocks: number, members: readonly LoadMember[], replication: number, counts: (s: NodeState) => boolean = isPlanned): CoverageReport {
+  const { replicas, load } = blockLoad(totalBlocks, members, counts)
+  let covered = 0
+  for (let b = 0; b < totalBlocks; b++) if (replicas[b] > 0) covered++
+  const throughput = new Float64Array(totalBlocks)
+  for (let b = 0; b < totalBlocks; b++) throughput[b] = load[b] / THROUGHPUT_SCALE
+  return {
+    totalBlocks,
+    coveredBlocks: covered,
+    coveragePct: totalBlocks === 0 ? 100 : (100 * covered) / totalBlocks,
+    missing: rangesBelow(replicas, 1),
+    underReplicated: rangesBelow(replicas, Math.max(1, replication)),
+    minReplicas: totalBlocks === 0 ? 0 : minOf(replicas),
+    bottleneck: minOf(throughput),
+    throughput,
+    replicas
+  }
+}

@@ -1,0 +1,111 @@
+// One planning round: classify the view, then (1) place pending nodes jointly, (2) heal what is still
+// missing, (3) rebalance only if the swarm is otherwise quiet. Claims validation (claims.ts) re-runs the
+// same round on a rolled-back view, so everything that decides a claim must live here.
+import type { Span } from '../types.ts'
+import { assignPool } from './assign.ts'
+import { clampSpan, effectiveReplication, quantize, usableLength } from './coverage.ts'
+import { planHeal, type PlannedMove } from './heal.ts'
+import { planRebalance } from './rebalance.ts'
+import { addSpan, newRoundState, type RoundNode } from './round-state.ts'
+import type { CoverageParams, PlanMember } from './types.ts'
+import { capacityBound } from './upper-bound.ts'
+
+export interface RoundContext {
+  L: number
+  R: number
+  params: CoverageParams
+  now: number
+}
+
+export interface Claim extends RoundNode {
+  prev: { state: PlanMember['state'], span: Span | null } | null
+}
+
+/** A view sorted into the roles planning needs. */
+export interface Classified {
+  /** Cannot hold one block: always standby. */
+  tooSmall: RoundNode[]
+  spares: RoundNode[]
+  /** loading/online with a span. */
+  established: RoundNode[]
+  /** joining with a span, not expired. */
+  claims: Claim[]
+  /** joining without a span (or expired claims), past the settle delay. */
+  eligible: RoundNode[]
+  /** pending, still inside the settle delay. */
+  waiting: RoundNode[]
+}
+
+export function toRoundNode (m: PlanMember, L: number): RoundNode {
+  return {
+    peerId: m.peerId,
+    capacity: m.capacity,
+    throughput: m.throughput,
+    len: usableLength(m.capacity, L),
+    tq: quantize(m.throughput),
+    state: m.state,
+    span: clampSpan(m.span, L),
+    since: m.since ?? -Infinity
+  }
+}
+
+export function classify (members: readonly PlanMember[], ctx: RoundContext): Classified {
+  const out: Classified = { tooSmall: [], spares: [], established: [], claims: [], eligible: [], waiting: [] }
+  const { now, params } = ctx
+  for (const m of members) {
+    if (m.state === 'offline' || m.state === 'leaving') continue
+    const n = toRoundNode(m, ctx.L)
+    if (n.len === 0) { out.tooSmall.push(n); continue }
+    if (m.state === 'standby') { out.spares.push(n); continue }
+    if ((m.state === 'loading' || m.state === 'online') && n.span != null) {
+      // Established spans count as announced (clamped to the model): that is what clients will see.
+      out.established.push(n)
+      continue
+    }
+    if (m.state === 'joining' && n.span != null && !(Number.isFinite(now) && now - n.since > params.claimTtlMs)) {
+      out.claims.push({ ...n, prev: m.prev == null ? null : { state: m.prev.state, span: clampSpan(m.prev.span, ctx.L) } })
+      continue
+    }
+    // Pending: no span, online without a span, or an expired claim (its claimant stalled; start over).
+    const expired = m.state === 'joining' && n.span != null
+    const p = { ...n, span: null }
+    if (expired || !Number.isFinite(n.since) || now - n.since >= params.settleMs) out.eligible.push(p)
+    else out.waiting.push(p)
+  }
+  return out
+}
+
+export interface RoundResult {
+  joins: Map<string, Span>
+  heals: PlannedMove[]
+  moves: PlannedMove[]
+}
+
+/**
+ * Plans one round on top of `fixed` (established spans and settled claims).
+ * `quiet` = no negotiation in progress (no claims, no pending nodes): only then may anyone rebalance.
+ */
+export function planRound (ctx: RoundContext, fixed: readonly RoundNode[], pool: readonly RoundNode[], spares: readonly RoundNode[], quiet: boolean): RoundResult {
+  const { L, params, now } = ctx
+  const participants = [...fixed, ...pool]
+  const rEff = effectiveReplication(participants.map(n => n.len), L, ctx.R)
+  const tau = capacityBound(participants.map(n => ({ capacity: n.len, throughput: n.tq })), L)
+  const st = newRoundState(L, rEff, tau)
+  for (const n of fixed) if (n.span != null) addSpan(st, n.span, n.tq, 1)
+
+  const joins = assignPool(st, pool, params.polishPasses)
+  const heals = planHeal(st, spares, fixed, { now, cooldownMs: params.cooldownMs, maxMoves: params.maxMoves })
+  let moves: PlannedMove[] = []
+  if (quiet && pool.length === 0 && heals.length === 0) {
+    let deficit = false
+    for (let b = 0; b < L && !deficit; b++) if (st.cnt[b] < rEff) deficit = true
+    if (!deficit) {
+      const locked = new Uint8Array(L)
+      for (const n of fixed) {
+        if (n.state !== 'online' && n.span != null) for (let b = n.span.start; b < n.span.end; b++) locked[b] = 1
+      }
+      moves = planRebalance(st, fixed, { params, now, bound: tau, locked })
+    }
+  }
+  return { joins, heals, moves }
+}
