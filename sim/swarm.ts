@@ -64,7 +64,7 @@ export async function startSwarm (o: SwarmOptions): Promise<Swarm> {
   const transport = o.transport ?? 'memory'
   const model = o.model ?? 'sim-model'
   const totalBlocks = o.totalBlocks ?? 24
-  const heartbeatMs = o.heartbeatMs ?? 1000
+  const heartbeatMs = o.heartbeatMs ?? 2000
   const id = `s${process.pid}-${swarmCounter++}`
   const random = rng(o.seed ?? 1)
   const nodes: PetalmeshNode[] = []

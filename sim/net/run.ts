@@ -5,6 +5,7 @@ import { startSwarm, waitFor, rng, type Swarm } from '../swarm.ts'
 import type { PetalmeshNode } from '../../src/node/daemon.ts'
 import { computeCoverage } from '../../src/node/swarm-view.ts'
 import type { MemberInfo } from '../../src/protocols/types.ts'
+import { discoverRoute } from '../../src/client/discover.ts'
 
 export type NetScenario = 'crash' | 'leave' | 'steady' | 'discovery'
 
@@ -142,6 +143,26 @@ export async function runNetScenario (o: NetRunOptions): Promise<NetResult> {
         const det = await waitFor(() => survivors.every(n => victims.every(v => gone(n, v))), timeoutMs, 10)
         result.detectMs = det == null ? null : Date.now() - tk
         result.extra = { killed: k }
+      } else if (o.scenario === 'discovery') {
+        // A client that knows one bootstrap peer joins, routes and leaves; repeated, median reported.
+        const random = rng(o.seed + 29)
+        const times: number[] = []
+        let hops = 0
+        for (let r = 0; r < 5; r++) {
+          const boot = swarm.addrOf(swarm.nodes[Math.floor(random() * swarm.nodes.length)])
+          const found = await discoverRoute({
+            model: swarm.opts.model,
+            bootstrap: [boot],
+            transport: o.transport,
+            listen: o.transport === 'memory' ? [`/memory/client-${process.pid}-${o.seed}-${r}`] : [],
+            timeoutMs: 10_000
+          })
+          times.push(found.routeMs)
+          hops = found.route.hops.length
+        }
+        times.sort((a, b) => a - b)
+        result.routeMs = times[Math.floor(times.length / 2)]
+        result.extra = { routeMsMin: times[0], routeMsMax: times[times.length - 1], routeHops: hops, clientRuns: times.length }
       } else {
         await new Promise(resolve => setTimeout(resolve, Math.max(2000, 5 * o.heartbeatMs)))
         result.extra = { falseOffline: swarm.nodes.reduce((a, n) => a + n.membership.view.all().filter(m => m.liveness !== 'alive').length, 0) }

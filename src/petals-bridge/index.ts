@@ -3,12 +3,16 @@
 
 export type { BackendState, BackendStatus, BackendError, BackendLogLine, LogSource, PetalsBackend, SetSpanOptions } from './types.ts'
 
+export { toNodeState } from './node-state.ts'
+
 export { petalsConfigSchema, parsePetalsConfig, tokenSourceSchema, restartPolicySchema } from './config.ts'
 export type { PetalsConfig, PetalsConfigInput, RestartPolicyConfig, TokenSource } from './config.ts'
 
 export { createPetalsBackend, petalsPaths } from './petals-backend.ts'
 export type { PetalsBackendOptions } from './petals-backend.ts'
-export { createSimulatedBackend } from './simulated.ts'
+export { createSimulatedBackend, fakePeerId } from './simulated.ts'
+export { createBackend } from './backend.ts'
+export type { CreateBackendOptions } from './backend.ts'
 export type { SimulatedBackendOptions } from './simulated.ts'
 
 export { loadModelMetadata, parseModelConfig, localModelDir, SUPPORTED_MODEL_TYPES } from './model-metadata.ts'

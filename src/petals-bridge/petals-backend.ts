@@ -9,7 +9,7 @@ import { silentLogger } from './logger.ts'
 import type { BridgeLogger } from './logger.ts'
 import { loadModelMetadata } from './model-metadata.ts'
 import type { FetchLike, ModelMetadata } from './model-metadata.ts'
-import { PetalsProcessRunner } from './petals-runner.ts'
+import { PetalsProcessRunner, reapStaleServer } from './petals-runner.ts'
 import { RotatingLogFile } from './rotating-log.ts'
 import { SupervisedBackend } from './supervisor.ts'
 import { resolveToken } from './token.ts'
@@ -33,18 +33,19 @@ export interface PetalsBackendOptions {
 }
 
 /** Paths of the bridge's files inside the node's data directory. */
-export function petalsPaths (dataDir: string, config: Pick<PetalsConfig, 'identityPath'>): { identityPath: string, workDir: string, logPath: string } {
+export function petalsPaths (dataDir: string, config: Pick<PetalsConfig, 'identityPath'>): { identityPath: string, workDir: string, logPath: string, pidFile: string } {
   const root = join(resolve(dataDir), 'petals')
   const identityPath = config.identityPath == null
     ? join(root, 'identity.key')
     : isAbsolute(config.identityPath) ? config.identityPath : resolve(config.identityPath)
-  return { identityPath, workDir: join(root, 'run'), logPath: join(root, 'logs', 'petals.log') }
+  return { identityPath, workDir: join(root, 'run'), logPath: join(root, 'logs', 'petals.log'), pidFile: join(root, 'server.pid.json') }
 }
 
 /**
  * Create the real Petals backend. Reads the model's config.json (refusing unsupported models), creates or
- * loads the server identity (so its peer ID is known before launch) and checks that the configuration
- * yields a valid command; throws a PetalsBridgeError subclass otherwise. Nothing is started until setSpan().
+ * loads the server identity (so its peer ID is known before launch), checks that the configuration yields a
+ * valid command (throws a PetalsBridgeError subclass otherwise) and stops a server left over by a previous
+ * daemon that died abruptly. Nothing is started until setSpan().
  */
 export async function createPetalsBackend (opts: PetalsBackendOptions): Promise<PetalsBackend> {
   const config = parsePetalsConfig(opts.config)
@@ -73,6 +74,9 @@ export async function createPetalsBackend (opts: PetalsBackendOptions): Promise<
     env
   })
 
+  // A server left behind by a daemon that died abruptly would hold the port and the identity.
+  await reapStaleServer(paths.pidFile, config.stopGraceMs, logger)
+
   const logFile = new RotatingLogFile(paths.logPath, config.logFile)
   const runner = new PetalsProcessRunner({
     config,
@@ -82,7 +86,8 @@ export async function createPetalsBackend (opts: PetalsBackendOptions): Promise<
     workDir: paths.workDir,
     env: opts.env,
     logger,
-    logFile
+    logFile,
+    pidFile: paths.pidFile
   })
   return new SupervisedBackend({
     runner,

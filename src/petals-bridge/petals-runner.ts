@@ -2,11 +2,11 @@
 // stream its output line by line (node logger, rotating file, lifecycle parser), stop it with SIGINT to the
 // group (Petals' graceful path), SIGKILL after the grace period, and make sure no group member survives.
 
-import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs'
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { execa } from 'execa'
 import type { Span } from '../protocols/types.ts'
-import { buildServerCommand } from './command.ts'
+import { buildServerCommand, RUN_SERVER_MODULE } from './command.ts'
 import type { PetalsConfig } from './config.ts'
 import { makeFailure } from './failures.ts'
 import type { Failure } from './failures.ts'
@@ -16,7 +16,7 @@ import type { PetalsEvent } from './log-events.ts'
 import { levelOf, parseLogRecord } from './log-format.ts'
 import type { BridgeLogger } from './logger.ts'
 import type { ModelMetadata } from './model-metadata.ts'
-import { groupMembers, killGroup, signalGroup, waitGroupGone } from './process-group.ts'
+import { groupAlive, groupMembers, killGroup, signalGroup, waitGroupGone } from './process-group.ts'
 import type { RotatingLogFile } from './rotating-log.ts'
 import type { RunExit, RunHandle, Runner, RunSink } from './runner.ts'
 
@@ -31,6 +31,8 @@ export interface PetalsRunnerOptions {
   env?: Record<string, string | undefined>
   logger: BridgeLogger
   logFile: RotatingLogFile | null
+  /** Where the running server's process group is recorded, so a later daemon can clean up after a crash. */
+  pidFile?: string
 }
 
 /** Process groups of running Petals servers, interrupted (gracefully) if this node exits abruptly. */
@@ -44,6 +46,30 @@ function trackGroup (pgid: number): void {
       for (const group of liveGroups) signalGroup(group, 'SIGINT')
     })
   }
+}
+
+/**
+ * A Petals server left running by a previous daemon that died abruptly (recorded in `pidFile`): stop it
+ * (SIGINT, then SIGKILL after `graceMs`) so its port and identity are free. Returns the group it stopped.
+ */
+export async function reapStaleServer (pidFile: string, graceMs: number, logger: BridgeLogger): Promise<number | null> {
+  let pgid: number
+  try {
+    pgid = Number((JSON.parse(readFileSync(pidFile, 'utf8')) as { pgid?: unknown }).pgid)
+  } catch {
+    return null
+  }
+  rmSync(pidFile, { force: true })
+  if (!Number.isInteger(pgid) || pgid <= 1 || !groupAlive(pgid)) return null
+  let cmdline = ''
+  try {
+    cmdline = readFileSync(`/proc/${pgid}/cmdline`, 'utf8').replaceAll('\0', ' ')
+  } catch {}
+  if (cmdline !== '' && !cmdline.includes(RUN_SERVER_MODULE)) return null // the pid was reused by something else
+  logger.warn({ component: 'petals-bridge', pgid }, `stopping a Petals server left over from a previous run (process group ${pgid})`)
+  signalGroup(pgid, 'SIGINT')
+  if (!(await waitGroupGone(pgid, graceMs))) await killGroup(pgid)
+  return pgid
 }
 
 /** Make `dir` an empty directory: Petals (configargparse) silently reads ./config.yml from its cwd. */
@@ -73,7 +99,6 @@ export class PetalsProcessRunner implements Runner {
       env: { ...process.env, ...this.opts.env }
     })
     prepareWorkDir(this.opts.workDir)
-    if (existsSync(join(this.opts.workDir, 'config.yml'))) throw new Error(`could not clean ${this.opts.workDir}`)
     return new PetalsRun(command.command, command.args, { ...this.opts.env, ...command.env }, this.opts.workDir, config, sink, this.opts)
   }
 }
@@ -84,6 +109,7 @@ class PetalsRun implements RunHandle {
   readonly exited: Promise<RunExit>
   private resolveExit!: (exit: RunExit) => void
   private readonly pgid: number | null
+  private readonly pidFile: string | null
   private readonly parser: PetalsLogParser
   private readonly graceMs: number
   private readonly sink: RunSink
@@ -96,6 +122,7 @@ class PetalsRun implements RunHandle {
   private readonly leaderExited: Promise<void>
   private watchdog: NodeJS.Timeout | null = null
   private lastProgressAt = 0
+  private outputDrained: Promise<void> = Promise.resolve()
 
   constructor (file: string, args: string[], env: Record<string, string | undefined>, cwd: string,
     config: PetalsConfig, sink: RunSink, opts: PetalsRunnerOptions) {
@@ -123,14 +150,34 @@ class PetalsRun implements RunHandle {
     })
     child.catch(() => {}) // outcome is observed through 'exit'/'error' below
     this.pgid = child.pid ?? null
-    if (this.pgid != null) trackGroup(this.pgid)
-
-    for (const [stream, name] of [[child.stdout, 'stdout'], [child.stderr, 'stderr']] as const) {
-      const splitter = new LineSplitter()
-      stream?.on('data', (chunk: Buffer) => { for (const line of splitter.push(chunk)) this.onLine(line) })
-      stream?.on('end', () => { for (const line of splitter.end()) this.onLine(line) })
-      stream?.on('error', (err) => { this.logger.debug({ err, stream: name }, 'petals output stream error') })
+    this.pidFile = opts.pidFile ?? null
+    if (this.pgid != null) {
+      trackGroup(this.pgid)
+      if (this.pidFile != null) {
+        try {
+          writeFileSync(this.pidFile, JSON.stringify({ pgid: this.pgid, startedAt: new Date().toISOString() }) + '\n')
+        } catch {}
+      }
     }
+
+    const drained: Array<Promise<void>> = []
+    for (const [stream, name] of [[child.stdout, 'stdout'], [child.stderr, 'stderr']] as const) {
+      if (stream == null) continue
+      const splitter = new LineSplitter()
+      stream.on('data', (chunk: Buffer) => { for (const line of splitter.push(chunk)) this.onLine(line) })
+      drained.push(new Promise((resolve) => {
+        stream.once('end', () => {
+          for (const line of splitter.end()) this.onLine(line)
+          resolve()
+        })
+        stream.once('close', () => { resolve() })
+        stream.once('error', (err) => {
+          this.logger.debug({ err, stream: name }, 'petals output stream error')
+          resolve()
+        })
+      }))
+    }
+    this.outputDrained = Promise.all(drained).then(() => {})
 
     this.leaderExited = new Promise((resolve) => {
       child.nodeChildProcess.on('exit', (code, signal) => {
@@ -216,7 +263,10 @@ class PetalsRun implements RunHandle {
         if (left.length > 0) this.bridgeLine('error', `processes ${left.join(', ')} survive SIGKILL`)
       }
       liveGroups.delete(this.pgid)
+      if (this.pidFile != null) rmSync(this.pidFile, { force: true })
     }
+    // The exit can be seen before the last output (the traceback that says why): read it all first.
+    await Promise.race([this.outputDrained, new Promise((resolve) => { setTimeout(resolve, 2_000).unref?.() })])
     const exit = this.leaderExit ?? { code: null, signal: null }
     const requested = this.stopRequested
     this.bridgeLine(requested || exit.code === 0 ? 'info' : 'warn',

@@ -9,7 +9,7 @@
 // All transitions run one at a time on a queue; process events update status directly.
 
 import type { Span } from '../protocols/types.ts'
-import { BackendClosedError, InvalidPetalsCommandError, PetalsBridgeError } from './errors.ts'
+import { BackendClosedError, PetalsBridgeError } from './errors.ts'
 import { makeFailure } from './failures.ts'
 import type { Failure } from './failures.ts'
 import type { PetalsEvent } from './log-events.ts'
@@ -143,6 +143,7 @@ export class SupervisedBackend implements PetalsBackend {
     if (want == null) {
       this.cancelRestart()
       this.failedSpan = null
+      this.policy.reset() // the next assignment is a fresh attempt
       this.update({ state: 'stopped', span: null, loading: null })
       return
     }
@@ -172,7 +173,7 @@ export class SupervisedBackend implements PetalsBackend {
     } catch (err) {
       this.activeRun = null
       const failure = failureFromStartError(err)
-      if (!(err instanceof InvalidPetalsCommandError || err instanceof PetalsBridgeError)) {
+      if (!(err instanceof PetalsBridgeError)) {
         this.bridgeLog('error', `failed to start Petals: ${(err as Error)?.stack ?? String(err)}`)
       }
       this.onCrash(span, failure)
