@@ -25,6 +25,8 @@ export interface SwarmOptions {
   suspectAfterMs?: number
   offlineAfterMs?: number
   recordRefreshMs?: number
+  /** Swarm-wide heartbeat rate target (see swarm.maxHeartbeatRate). */
+  maxHeartbeatRate?: number
   /** Per-node settings by index. */
   spec?: (i: number) => SwarmNodeSpec
   /** Random extra dials per node beyond the first node, so gossipsub gets a real mesh. */
@@ -36,6 +38,9 @@ export interface SwarmOptions {
   /** Seed for the choice of extra dials. */
   seed?: number
   targetPeers?: number
+  /** Run the DHT on every node (default) or none: without it, nodes connect only as the dialer
+   *  and snapshots lead them, which keeps big in-process swarms within a 2-core budget. */
+  dht?: boolean
 }
 
 export interface Swarm {
@@ -80,7 +85,8 @@ export async function startSwarm (o: SwarmOptions): Promise<Swarm> {
       redialMs: 1000,
       maxConnections: 1000,
       inboundConnectionsPerSecond: 10_000,
-      maxIncomingPending: 1000
+      maxIncomingPending: 1000,
+      ...(o.dht === false ? { dhtMode: 'off' } : {}),
     },
     swarm: {
       model,
@@ -92,7 +98,8 @@ export async function startSwarm (o: SwarmOptions): Promise<Swarm> {
       heartbeatMs,
       suspectAfterMs: o.suspectAfterMs ?? Math.round(heartbeatMs * 2.5),
       offlineAfterMs: o.offlineAfterMs ?? heartbeatMs * 5,
-      recordRefreshMs: o.recordRefreshMs ?? 30_000
+      recordRefreshMs: o.recordRefreshMs ?? 30_000,
+      ...(o.maxHeartbeatRate != null ? { maxHeartbeatRate: o.maxHeartbeatRate } : {})
     },
     api: { enabled: false }
   })

@@ -79,6 +79,9 @@ export async function runNetScenario (o: NetRunOptions): Promise<NetResult> {
     totalBlocks: o.blocks,
     heartbeatMs: o.heartbeatMs,
     seed: o.seed,
+    // One process cannot afford a DHT per node (it connects everyone to everyone); nodes find each
+    // other through bootstrap dials and snapshots. The one-process-per-node mode runs the DHT.
+    dht: false,
     spec: i => ({ span: staticSpan(i, o.nodes, o.blocks), throughput: 100 })
   })
   const result: NetResult = {

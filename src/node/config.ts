@@ -48,7 +48,7 @@ export const configSchema = z.object({
     ipColocationWhitelist: z.array(z.string()).default(['127.0.0.1', '::1']).describe('IPs exempt from gossipsub\'s many-peers-on-one-IP penalty'),
     targetPeers: z.number().int().min(1).default(8).describe('Keep dialling known peers while connected to fewer than this'),
     redialMs: positiveMs.default(3000).describe('Base period of the bootstrap redial loop (backs off to 60 s while nothing answers)'),
-    dhtMode: z.enum(['server', 'client']).default('server').describe('kad-dht mode; client for nodes that cannot accept connections'),
+    dhtMode: z.enum(['server', 'client', 'off']).default('server').describe('kad-dht mode; client for nodes that cannot accept connections; off only for big in-process simulations'),
     transport: z.enum(['tcp', 'memory']).default('tcp').describe('tcp for real deployments; memory for in-process simulations')
   }).strict().prefault({}),
   swarm: z.object({
@@ -61,6 +61,7 @@ export const configSchema = z.object({
     replication: z.number().int().min(1).max(100).default(1).describe('Target number of servers per block'),
     publicName: z.string().max(256).regex(/^[^\u0000-\u001f\u007f]*$/, 'must not contain control characters').default('').describe('Name shown to other operators'),
     heartbeatMs: z.number().int().min(50).default(2000).describe('Heartbeat period (crashes are detected from closed connections, not heartbeats; see README)'),
+    maxHeartbeatRate: z.number().positive().default(10).describe('Swarm-wide heartbeats per second to aim for: the period stretches to members/rate seconds in big swarms'),
     recordRefreshMs: z.number().int().min(100).default(30_000).describe('Full record republish period'),
     suspectAfterMs: z.number().int().min(50).default(5000).describe('Silence before a member is suspect'),
     offlineAfterMs: z.number().int().min(100).default(10_000).describe('Silence before a member is offline'),

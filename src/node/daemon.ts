@@ -125,6 +125,7 @@ export async function startNode (opts: NodeOptions): Promise<PetalmeshNode> {
   }).catch(async (err: unknown) => { await releaseAll(); throw err })
   const timing: Partial<MembershipTiming> = {
     heartbeatMs: config.swarm.heartbeatMs,
+    maxHeartbeatRate: config.swarm.maxHeartbeatRate,
     recordRefreshMs: config.swarm.recordRefreshMs,
     suspectAfterMs: config.swarm.suspectAfterMs,
     offlineAfterMs: config.swarm.offlineAfterMs,

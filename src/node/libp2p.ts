@@ -20,7 +20,8 @@ export const AGENT_VERSION = `petalmesh/${SOFTWARE_VERSION}`
 export interface PetalmeshServices {
   identify: Identify
   ping: Ping
-  dht: KadDHT
+  /** Absent when the node runs with dhtMode 'off'. */
+  dht?: KadDHT
   pubsub: GossipSub
   [key: string]: unknown
 }
@@ -38,8 +39,9 @@ export interface Libp2pNodeOptions {
   transport: 'tcp' | 'memory'
   listen: string[]
   announce?: string[]
-  /** 'server' answers DHT queries; 'client' only asks (nodes that cannot accept connections). */
-  dhtMode: 'server' | 'client'
+  /** 'server' answers DHT queries; 'client' only asks (nodes that cannot accept connections);
+   *  'off' runs no DHT (big in-process simulations: the DHT connects every node to every other). */
+  dhtMode: 'server' | 'client' | 'off'
   maxConnections?: number
   inboundConnectionsPerSecond?: number
   maxIncomingPending?: number
@@ -109,19 +111,25 @@ export async function createPetalmeshLibp2p (opts: Libp2pNodeOptions): Promise<P
       reconnectBackoffFactor: 1.5
     },
     connectionMonitor: {
-      pingInterval: opts.connectionMonitorIntervalMs ?? 5_000,
+      pingInterval: opts.connectionMonitorIntervalMs ?? 10_000,
       abortConnectionOnPingFailure: true
     },
     services: {
       identify: identify(),
-      ping: ping(),
-      dht: kadDHT({
-        protocol: DHT_PROTOCOL,
-        // Never auto-detect: on loopback/LAN there is no public address, so auto stays client forever.
-        clientMode: opts.dhtMode === 'client',
-        // The default mapper drops private addresses, which leaves LAN and loopback swarms with empty tables.
-        peerInfoMapper: passthroughMapper
-      }),
+      // Several pings can overlap on one connection (connection monitor, liveness confirmation, route
+      // RTTs); with the default of one stream a collision fails a ping and the monitor aborts the connection.
+      ping: ping({ maxOutboundStreams: 8, maxInboundStreams: 8 }),
+      ...(opts.dhtMode === 'off'
+        ? {}
+        : {
+            dht: kadDHT({
+              protocol: DHT_PROTOCOL,
+              // Never auto-detect: on loopback/LAN there is no public address, so auto stays client forever.
+              clientMode: opts.dhtMode === 'client',
+              // The default mapper drops private addresses, which leaves LAN and loopback swarms with empty tables.
+              peerInfoMapper: passthroughMapper
+            })
+          }),
       pubsub: gossipsub({
         globalSignaturePolicy: 'StrictSign',
         allowPublishToZeroTopicPeers: true,

@@ -48,6 +48,12 @@ export interface MembershipTiming {
   pingTimeoutMs: number
   selfCheckMs: number
   provideIntervalMs: number
+  /**
+   * Swarm-wide heartbeats per second to aim for: each node's period is stretched to
+   * max(heartbeatMs, (members / maxHeartbeatRate) s), so a node's bandwidth stays bounded as the
+   * swarm grows. Silence timeouts stretch by the same factor.
+   */
+  maxHeartbeatRate: number
 }
 
 /** Defaults; the README explains how they were chosen. */
@@ -59,7 +65,8 @@ export const DEFAULT_TIMING: MembershipTiming = {
   tombstoneMs: 15 * 60_000,
   pingTimeoutMs: 1000,
   selfCheckMs: 30_000,
-  provideIntervalMs: 10 * 60_000
+  provideIntervalMs: 10 * 60_000,
+  maxHeartbeatRate: 10
 }
 
 export interface MembershipOptions {
@@ -139,6 +146,7 @@ export class Membership extends EventEmitter<MembershipEvents> {
   private synced = false
   private startedAt = 0
   private lastHeartbeatAt = 0
+  private heartbeatTimer: ReturnType<typeof setTimeout> | undefined
   private lastHeartbeatSeq = 0n
   private readonly onDisconnect = (evt: CustomEvent<PeerId>): void => { this.handleDisconnect(evt.detail.toString()) }
   private readonly onIdentify = (evt: CustomEvent<{ peerId: PeerId, protocols: string[] }>): void => { this.handleIdentify(evt.detail.peerId.toString(), evt.detail.protocols) }
@@ -228,7 +236,12 @@ export class Membership extends EventEmitter<MembershipEvents> {
     libp2p.addEventListener('peer:identify', this.onIdentify)
 
     const tickMs = Math.max(50, Math.floor(this.timing.heartbeatMs / 4))
-    this.timers.push(setInterval(() => { this.emitAll(this.view.tick(this.now())) }, tickMs))
+    this.timers.push(setInterval(() => {
+      // Peers stretch their heartbeat period with the swarm's size; stretch our patience to match.
+      const factor = this.heartbeatPeriodMs() / this.timing.heartbeatMs
+      this.view.setTimeouts(Math.round(this.timing.suspectAfterMs * factor), Math.round(this.timing.offlineAfterMs * factor))
+      this.emitAll(this.view.tick(this.now()))
+    }, tickMs))
     // Peers we are already connected to give us a snapshot.
     for (const p of libp2p.getPeers()) void this.syncFrom(p.toString())
   }
@@ -238,7 +251,12 @@ export class Membership extends EventEmitter<MembershipEvents> {
     if (!this.running || this.announced) return
     this.announced = true
     if (this.opts.role === 'server') {
-      this.timers.push(setInterval(() => { void this.publishHeartbeat() }, this.timing.heartbeatMs))
+      const beat = (): void => {
+        if (!this.running) return
+        void this.publishHeartbeat()
+        this.heartbeatTimer = setTimeout(beat, this.heartbeatPeriodMs())
+      }
+      this.heartbeatTimer = setTimeout(beat, this.heartbeatPeriodMs())
       this.timers.push(setInterval(() => { void this.publishRecord() }, this.timing.recordRefreshMs))
       this.timers.push(setInterval(() => { void this.checkSelfVisible() }, this.timing.selfCheckMs))
       this.timers.push(setInterval(() => { void this.provide() }, this.timing.provideIntervalMs))
@@ -253,6 +271,7 @@ export class Membership extends EventEmitter<MembershipEvents> {
     this.running = false
     for (const t of this.timers) clearInterval(t)
     this.timers.length = 0
+    if (this.heartbeatTimer != null) clearTimeout(this.heartbeatTimer)
     const { libp2p } = this.opts
     if (opts.graceful !== false && this.opts.role === 'server') {
       this.self = { ...this.self, state: 'leaving' }
@@ -453,7 +472,18 @@ export class Membership extends EventEmitter<MembershipEvents> {
     if (this.confirming.has(peer)) return
     this.confirming.add(peer)
     try {
-      await this.opts.libp2p.services.ping.ping(peerIdFromString(peer), { signal: AbortSignal.timeout(this.timing.pingTimeoutMs) })
+      // A refused dial is a definite answer; a timeout may only be a busy event loop (ours or
+      // theirs), so it gets one more try before we declare the member offline.
+      for (let attempt = 0; ; attempt++) {
+        const t0 = Date.now()
+        try {
+          await this.opts.libp2p.services.ping.ping(peerIdFromString(peer), { signal: AbortSignal.timeout(this.timing.pingTimeoutMs) })
+          break
+        } catch (err) {
+          const timedOut = Date.now() - t0 >= this.timing.pingTimeoutMs * 0.9
+          if (attempt >= 1 || !timedOut || !this.running) throw err
+        }
+      }
       this.view.markReachable(peer, this.now())
     } catch {
       if (!this.running) return
@@ -613,11 +643,12 @@ export class Membership extends EventEmitter<MembershipEvents> {
   // ---- DHT ----
 
   private async provide (): Promise<void> {
-    if (!this.running || this.opts.role !== 'server') return
+    const dht = this.opts.libp2p.services.dht
+    if (!this.running || this.opts.role !== 'server' || dht == null) return
     try {
       const cid = await swarmCid(this.opts.model)
       const signal = AbortSignal.timeout(30_000)
-      for await (const _ of this.opts.libp2p.services.dht.provide(cid, { signal })) { /* drain */ }
+      for await (const _ of dht.provide(cid, { signal })) { /* drain */ }
       this.log.debug({ cid: cid.toString() }, 'provided swarm key in the DHT')
     } catch (err) {
       this.log.debug({ err: (err as Error).message }, 'DHT provide failed (will retry)')
@@ -630,6 +661,12 @@ export class Membership extends EventEmitter<MembershipEvents> {
       this.blocks = n
       this.log.info({ totalBlocks: n }, 'learned the model\'s block count from the swarm')
     }
+  }
+
+  /** The heartbeat period for the current swarm size (see MembershipTiming.maxHeartbeatRate). */
+  heartbeatPeriodMs (): number {
+    const members = this.view.live().length + 1
+    return Math.max(this.timing.heartbeatMs, Math.ceil((1000 * members) / this.timing.maxHeartbeatRate))
   }
 
   uptimeMs (): number { return this.running ? this.now() - this.startedAt : 0 }

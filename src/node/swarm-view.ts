@@ -63,11 +63,17 @@ export function servesOrClaims (state: NodeState): boolean {
 }
 
 export class SwarmView {
-  readonly opts: SwarmViewOptions
+  private readonly opts: SwarmViewOptions
   private readonly members = new Map<string, Member>()
 
   constructor (opts: SwarmViewOptions) {
     this.opts = opts
+  }
+
+  /** Silence thresholds change with the heartbeat period (which stretches as the swarm grows). */
+  setTimeouts (suspectAfterMs: number, offlineAfterMs: number): void {
+    this.opts.suspectAfterMs = suspectAfterMs
+    this.opts.offlineAfterMs = offlineAfterMs
   }
 
   get (peerId: string): Member | undefined { return this.members.get(peerId) }

@@ -10,7 +10,7 @@ const N = 20
 describe('20-node swarm', () => {
   let swarm: Swarm
   beforeAll(async () => {
-    swarm = await startSwarm({ nodes: N, totalBlocks: N, spec: i => ({ span: `${i}:${i + 1}` }) })
+    swarm = await startSwarm({ nodes: N, totalBlocks: N, dht: false, spec: i => ({ span: `${i}:${i + 1}` }) })
   })
   afterAll(async () => { await swarm?.stop() })
 
@@ -46,9 +46,9 @@ describe('20-node swarm', () => {
       offs.push(() => { n.membership.off('heartbeat-published', onPub); n.membership.off('heartbeat', onHb) })
     }
     // Publish window, then a grace period for the last heartbeats to arrive.
-    await new Promise(resolve => setTimeout(resolve, 3000))
+    await new Promise(resolve => setTimeout(resolve, 2.5 * swarm.opts.heartbeatMs))
     const frozen = new Map([...published].map(([k, v]) => [k, new Set(v)]))
-    await new Promise(resolve => setTimeout(resolve, 1000))
+    await new Promise(resolve => setTimeout(resolve, 1500))
     offs.forEach(off => { off() })
     let expected = 0
     let delivered = 0
