@@ -70,17 +70,22 @@ export async function joinAsClient (o: DiscoverOptions): Promise<{ node: Petalme
       throw new PetalmeshError(`none of the bootstrap peers answered (${config.bootstrap.join(', ')}). Check the addresses and that a node is running there.`, { exitCode: 3 })
     }
     // The bootstrap peer may follow another model: the DHT names members of ours.
-    let synced = false
+    // (Snapshots also start by themselves when a peer's identify shows the protocol: the view is what counts.)
+    const known = (): boolean => node.membership.view.live().length > 0
     for (const p of node.libp2p.getPeers()) {
-      if (await node.membership.syncFrom(p.toString()) && node.membership.view.live().length > 0) { synced = true; break }
+      await node.membership.syncFrom(p.toString())
+      if (known()) break
     }
-    if (!synced) {
+    if (!known()) {
       const providers = await findSwarmProviders(node.libp2p, o.model, { timeoutMs: Math.max(1000, deadline - Date.now()) })
       for (const p of providers) {
-        if (await node.membership.syncFrom(p) && node.membership.view.live().length > 0) { synced = true; break }
+        await node.membership.syncFrom(p)
+        if (known()) break
       }
+      // A provider we just dialled may still be answering the snapshot its identify triggered.
+      while (!known() && providers.length > 0 && Date.now() < deadline) await new Promise(resolve => setTimeout(resolve, 50))
     }
-    if (!synced) throw new PetalmeshError(`found no member of swarm ${JSON.stringify(o.model)} through the bootstrap peers or the DHT. Is the model id (the Petals dht_prefix) right?`, { exitCode: 4 })
+    if (!known()) throw new PetalmeshError(`found no member of swarm ${JSON.stringify(o.model)} through the bootstrap peers or the DHT. Is the model id (the Petals dht_prefix) right?`, { exitCode: 4 })
     return { node, router }
   } catch (err) {
     router.close()

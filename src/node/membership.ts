@@ -148,6 +148,7 @@ export class Membership extends EventEmitter<MembershipEvents> {
   private lastHeartbeatAt = 0
   private heartbeatTimer: ReturnType<typeof setTimeout> | undefined
   private lastHeartbeatSeq = 0n
+  private provideRetries = 0
   private readonly onDisconnect = (evt: CustomEvent<PeerId>): void => { this.handleDisconnect(evt.detail.toString()) }
   private readonly onIdentify = (evt: CustomEvent<{ peerId: PeerId, protocols: string[] }>): void => { this.handleIdentify(evt.detail.peerId.toString(), evt.detail.protocols) }
   private readonly onMessage = (evt: CustomEvent<Message>): void => { this.stats.bytesReceived += evt.detail.data.length }
@@ -645,13 +646,24 @@ export class Membership extends EventEmitter<MembershipEvents> {
   private async provide (): Promise<void> {
     const dht = this.opts.libp2p.services.dht
     if (!this.running || this.opts.role !== 'server' || dht == null) return
+    let stored = 0
     try {
       const cid = await swarmCid(this.opts.model)
       const signal = AbortSignal.timeout(30_000)
-      for await (const _ of dht.provide(cid, { signal })) { /* drain */ }
-      this.log.debug({ cid: cid.toString() }, 'provided swarm key in the DHT')
+      for await (const ev of dht.provide(cid, { signal })) {
+        if (ev.name === 'PEER_RESPONSE') stored++
+      }
+      this.log.debug({ cid: cid.toString(), peers: stored }, 'provided swarm key in the DHT')
     } catch (err) {
       this.log.debug({ err: (err as Error).message }, 'DHT provide failed (will retry)')
+    }
+    // A node that provided before it had DHT peers stored nothing: try again soon, not in 10 min.
+    if (stored === 0 && this.running) {
+      this.provideRetries++
+      const delay = Math.min(60_000, 2000 * 2 ** Math.min(this.provideRetries, 5))
+      setTimeout(() => { void this.provide() }, delay).unref()
+    } else {
+      this.provideRetries = 0
     }
   }
 

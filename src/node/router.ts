@@ -64,10 +64,13 @@ export class Router extends EventEmitter<RouterEvents> {
   }
 
   /** Computes a route from the live view; with `measure`, pings candidate servers first (in parallel, cached). */
-  async route (opts: { mode?: RouteMode, measure?: boolean } = {}): Promise<RouteAnswer> {
+  async route (opts: { mode?: RouteMode, measure?: boolean, measureBudgetMs?: number } = {}): Promise<RouteAnswer> {
     const servers = routeServers(this.opts.membership, this.opts.excluded?.())
     if (opts.measure !== false) {
-      await this.rtts.measure(servers.filter(s => s.state === 'online').map(s => s.peerId))
+      // Pings run in parallel and are cached; a route does not wait for the slowest of them:
+      // servers not measured within the budget cost a default RTT guess (as in Petals).
+      const measuring = this.rtts.measure(servers.filter(s => s.state === 'online').map(s => s.peerId)).catch(() => {})
+      await Promise.race([measuring, new Promise(resolve => setTimeout(resolve, opts.measureBudgetMs ?? 300))])
     }
     const result = findRoute({
       totalBlocks: this.opts.membership.totalBlocks,
