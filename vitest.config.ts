@@ -6,8 +6,9 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
-    // Integration tests start many libp2p nodes; on 2 cores running files two at a time is the sweet spot.
-    maxWorkers: 2,
+    // Integration tests start dozens of real libp2p nodes and assert failure-detection times: on a
+    // 2-core machine two such files at once starve each other's event loops, so files run one at a time.
+    fileParallelism: false,
     reporters: ['default']
   }
 })

@@ -6,6 +6,7 @@ import { startNode, type PetalmeshNode } from '../src/node/daemon.ts'
 import { silentLogger, createLogger, type Logger } from '../src/node/logger.ts'
 import type { Libp2pNodeOptions } from '../src/node/libp2p.ts'
 import type { SelfState } from '../src/node/membership.ts'
+import { createSimulatedBackend } from '../src/petals-bridge/index.ts'
 
 let swarmCounter = 0
 
@@ -38,6 +39,10 @@ export interface SwarmOptions {
   /** Seed for the choice of extra dials. */
   seed?: number
   targetPeers?: number
+  /** Start all nodes but the first at the same moment. */
+  parallel?: boolean
+  /** Simulated Petals load time per block (ms). */
+  loadMsPerBlock?: number
   /** Run the DHT on every node (default) or none: without it, nodes connect only as the dialer
    *  and snapshots lead them, which keeps big in-process swarms within a 2-core budget. */
   dht?: boolean
@@ -74,6 +79,7 @@ export async function startSwarm (o: SwarmOptions): Promise<Swarm> {
   const random = rng(o.seed ?? 1)
   const nodes: PetalmeshNode[] = []
   let counter = 0
+  const startedAt = new Map<number, number>()
 
   const baseConfig = (i: number, spec: SwarmNodeSpec, bootstrap: string[]): PetalmeshConfig => validateConfig({
     dataDir: `/tmp/petalmesh-sim-${id}-${i}`,
@@ -101,7 +107,8 @@ export async function startSwarm (o: SwarmOptions): Promise<Swarm> {
       recordRefreshMs: o.recordRefreshMs ?? 30_000,
       ...(o.maxHeartbeatRate != null ? { maxHeartbeatRate: o.maxHeartbeatRate } : {})
     },
-    api: { enabled: false }
+    api: { enabled: false },
+    petals: { backend: 'simulated' }
   })
 
   const addrOf = (n: PetalmeshNode): string => {
@@ -112,6 +119,7 @@ export async function startSwarm (o: SwarmOptions): Promise<Swarm> {
 
   const add = async (spec: SwarmNodeSpec = {}): Promise<PetalmeshNode> => {
     const i = counter++
+    startedAt.set(i, Date.now())
     const live = nodes.filter(n => n.libp2p.status === 'started')
     const boot: string[] = []
     if (live.length > 0) {
@@ -130,14 +138,21 @@ export async function startSwarm (o: SwarmOptions): Promise<Swarm> {
       privateKey: await generateKeyPair('Ed25519'),
       ephemeral: true,
       libp2p: o.libp2p,
+      backend: spec.role === 'client' ? undefined : createSimulatedBackend({ loadMsPerBlock: o.loadMsPerBlock ?? 5, startMs: 5 }),
       self: o.self?.(i)
     })
     nodes.push(node)
     return node
   }
 
-  for (let i = 0; i < o.nodes; i++) {
-    await add(o.spec?.(i) ?? {})
+  if (o.parallel === true && o.nodes > 1) {
+    // The first node, then everyone else at the same moment (a cold start), all bootstrapping from it.
+    await add(o.spec?.(0) ?? {})
+    await Promise.all(Array.from({ length: o.nodes - 1 }, async (_, j) => await add(o.spec?.(j + 1) ?? {})))
+  } else {
+    for (let i = 0; i < o.nodes; i++) {
+      await add(o.spec?.(i) ?? {})
+    }
   }
 
   return {

@@ -9,6 +9,7 @@ import { z } from 'zod'
 import { parse as parseYaml } from 'yaml'
 import { multiaddr } from '@multiformats/multiaddr'
 import { ConfigError } from '../util/errors.ts'
+import { petalsConfigSchema } from '../petals-bridge/config.ts'
 
 const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..')
 export const DEFAULT_BOOTSTRAP_FILE = join(PROJECT_ROOT, 'bootstrap.json')
@@ -59,6 +60,10 @@ export const configSchema = z.object({
     capacity: z.number().int().min(0).max(100_000).default(0).describe('Max blocks this node holds; 0 = derive from VRAM (petals.vramGb) or serve all blocks'),
     throughput: z.number().min(0).max(1e9).default(100).describe('Announced throughput in tokens/s (Petals\' meaning)'),
     replication: z.number().int().min(1).max(100).default(1).describe('Target number of servers per block'),
+    standby: z.boolean().default(false).describe('Stay a spare: serve only to fill holes left by departed nodes'),
+    settleMs: z.number().int().min(0).default(1000).describe('A new node or claim waits this long so every planner sees it before it counts'),
+    minGain: z.number().min(0).default(0.2).describe('Rebalance only when the bottleneck improves by more than this factor, counting the reload'),
+    reloadMs: z.number().int().min(0).default(600_000).describe('Assumed downtime of one move (Petals reloading weights), charged against a rebalance'),
     publicName: z.string().max(256).regex(/^[^\u0000-\u001f\u007f]*$/, 'must not contain control characters').default('').describe('Name shown to other operators'),
     heartbeatMs: z.number().int().min(50).default(2000).describe('Heartbeat period (crashes are detected from closed connections, not heartbeats; see README)'),
     maxHeartbeatRate: z.number().positive().default(10).describe('Swarm-wide heartbeats per second to aim for: the period stretches to members/rate seconds in big swarms'),
@@ -70,6 +75,7 @@ export const configSchema = z.object({
     .refine(s => s.suspectAfterMs < s.offlineAfterMs, { message: 'swarm.suspectAfterMs must be less than swarm.offlineAfterMs', path: ['suspectAfterMs'] })
     .refine(s => { const m = /^(\d+):(\d+)$/.exec(s.span ?? ''); return m == null || (Number(m[1]) < Number(m[2]) && (s.totalBlocks === 0 || Number(m[2]) <= s.totalBlocks)) }, { message: 'must satisfy start < end <= swarm.totalBlocks', path: ['span'] })
     .prefault({}),
+  petals: petalsConfigSchema.prefault({}),
   api: z.object({
     enabled: z.boolean().default(true).describe('Serve the local HTTP API and dashboard'),
     host: z.string().default('127.0.0.1').describe('API bind address; beyond loopback, mutating calls need a token'),

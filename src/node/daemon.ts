@@ -14,6 +14,8 @@ import type { Span } from '../protocols/types.ts'
 import { swarmTopics } from '../protocols/membership/topics.ts'
 import { PetalmeshError } from '../util/errors.ts'
 import { wireCounter, type WireCounts } from './wire-metrics.ts'
+import { Negotiator } from './negotiator.ts'
+import { createBackend, type PetalsBackend } from '../petals-bridge/index.ts'
 
 export interface NodeOptions {
   config: PetalmeshConfig
@@ -24,6 +26,8 @@ export interface NodeOptions {
   ephemeral?: boolean
   /** Extra libp2p options (gater, gossip tuning) for tests and the simulator. */
   libp2p?: Partial<Libp2pNodeOptions>
+  /** The Petals backend to drive (default: the one `petals.backend` names). */
+  backend?: PetalsBackend
   /** Initial self state (capacity, throughput, hardware...). */
   self?: Partial<SelfState>
   now?: () => number
@@ -38,6 +42,9 @@ export interface PetalmeshNode {
   peerId: string
   api: HttpApi | null
   log: Logger
+  /** Coverage negotiation (servers only). */
+  negotiator: Negotiator | null
+  backend: PetalsBackend | null
   /** Bytes sent and received on this node's connections. */
   wire: WireCounts
   startedAt: number
@@ -131,7 +138,10 @@ export async function startNode (opts: NodeOptions): Promise<PetalmeshNode> {
     offlineAfterMs: config.swarm.offlineAfterMs,
     tombstoneMs: config.swarm.tombstoneMs
   }
-  const capacity = config.swarm.capacity > 0 ? config.swarm.capacity : span != null ? span.end - span.start : config.swarm.totalBlocks
+  const capacity = config.swarm.capacity > 0
+    ? config.swarm.capacity
+    : span != null ? span.end - span.start : config.petals.numBlocks ?? config.swarm.totalBlocks
+  const isServer = config.swarm.role === 'server'
   const membership = new Membership({
     libp2p,
     privateKey,
@@ -142,17 +152,29 @@ export async function startNode (opts: NodeOptions): Promise<PetalmeshNode> {
     log,
     now: opts.now,
     self: {
-      state: span != null ? 'online' : 'standby',
+      state: !isServer ? 'standby' : span != null ? 'loading' : config.swarm.standby ? 'standby' : 'joining',
       span,
+      loading: span != null ? { done: 0, total: span.end - span.start } : null,
       capacity,
       throughput: config.swarm.throughput,
       replication: config.swarm.replication,
       publicName: config.swarm.publicName,
-      claimMs: span != null ? Date.now() : 0,
+      claimMs: Date.now(),
       ...opts.self
     }
   })
 
+  let backend: PetalsBackend | null = null
+  let negotiator: Negotiator | null = null
+  if (isServer) {
+    try {
+      backend = opts.backend ?? await createBackend({ config: config.petals, dataDir: config.dataDir, logger: log })
+    } catch (err) {
+      await libp2p.stop()
+      await releaseAll()
+      throw err
+    }
+  }
   let dialer: Dialer | null = null
   let api: HttpApi | null = null
   let resolveStopped: () => void = () => {}
@@ -163,13 +185,23 @@ export async function startNode (opts: NodeOptions): Promise<PetalmeshNode> {
     stopping ??= (async () => {
       log.info('stopping')
       dialer?.stop()
+      // Leave the swarm first (peers re-plan at once), then stop Petals gracefully.
       await membership.stop({ graceful: stopOpts.graceful })
-      await api?.close().catch(() => {})
-      try {
-        await libp2p.stop()
-      } catch (err) {
-        log.warn({ err: (err as Error).message }, 'libp2p stop failed')
-      }
+      // Petals and libp2p stop side by side: peers already know we left.
+      await Promise.all([
+        (async () => {
+          await negotiator?.stop()
+          if (negotiator == null) await backend?.close().catch(() => {})
+        })(),
+        (async () => {
+          await api?.close().catch(() => {})
+          try {
+            await libp2p.stop()
+          } catch (err) {
+            log.warn({ err: (err as Error).message }, 'libp2p stop failed')
+          }
+        })()
+      ])
       await releaseAll()
       log.info('stopped')
       resolveStopped()
@@ -195,6 +227,21 @@ export async function startNode (opts: NodeOptions): Promise<PetalmeshNode> {
     await Promise.race([dialer.firstRound, aborted])
     if (opts.signal?.aborted !== true && config.swarm.role === 'server' && libp2p.getPeers().length > 0) await membership.checkNoTwin()
     if (opts.signal?.aborted !== true) await membership.announce()
+    if (isServer && backend != null && opts.signal?.aborted !== true) {
+      negotiator = new Negotiator({
+        libp2p,
+        membership,
+        backend,
+        log,
+        replication: config.swarm.replication,
+        fixedSpan: span,
+        standby: config.swarm.standby,
+        params: { settleMs: config.swarm.settleMs, minGain: config.swarm.minGain, reloadMs: config.swarm.reloadMs },
+        tickMs: config.swarm.heartbeatMs,
+        now: opts.now
+      })
+      await negotiator.start()
+    }
     membership.on('swarm', (e) => {
       // A twin that appears shortly after our start means we are the duplicate: refuse to run.
       if (e.type === 'twin-detected' && membership.uptimeMs() < 10_000) {
@@ -202,7 +249,7 @@ export async function startNode (opts: NodeOptions): Promise<PetalmeshNode> {
         void stop({ graceful: false })
       }
     })
-    const node: PetalmeshNode = { libp2p, membership, config, peerId: libp2p.peerId.toString(), api: null, log, wire: wire.counts, startedAt: Date.now(), stop, stopped }
+    const node: PetalmeshNode = { libp2p, membership, negotiator, backend, config, peerId: libp2p.peerId.toString(), api: null, log, wire: wire.counts, startedAt: Date.now(), stop, stopped }
     if (config.api.enabled) {
       api = await startHttpApi(node, { host: config.api.host, port: config.api.port })
       node.api = api

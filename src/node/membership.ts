@@ -4,6 +4,7 @@
 import { EventEmitter } from 'node:events'
 import { randomBytes } from 'node:crypto'
 import { peerIdFromString } from '@libp2p/peer-id'
+import { multiaddr } from '@multiformats/multiaddr'
 import { TopicValidatorResult, type Message } from '@libp2p/gossipsub'
 import type { PeerId, PrivateKey } from '@libp2p/interface'
 import type { Logger } from 'pino'
@@ -37,6 +38,8 @@ export interface SelfState {
   claimMs: number
   reachability: ReachabilityKind
   replication: number
+  /** For a claim: the state and span before claiming. */
+  prev: { state: NodeState, span: Span | null } | null
 }
 
 export interface MembershipTiming {
@@ -149,6 +152,7 @@ export class Membership extends EventEmitter<MembershipEvents> {
   private heartbeatTimer: ReturnType<typeof setTimeout> | undefined
   private lastHeartbeatSeq = 0n
   private provideRetries = 0
+  private readonly addrsLearned = new Map<string, string>()
   private readonly onDisconnect = (evt: CustomEvent<PeerId>): void => { this.handleDisconnect(evt.detail.toString()) }
   private readonly onIdentify = (evt: CustomEvent<{ peerId: PeerId, protocols: string[] }>): void => { this.handleIdentify(evt.detail.peerId.toString(), evt.detail.protocols) }
   private readonly onMessage = (evt: CustomEvent<Message>): void => { this.stats.bytesReceived += evt.detail.data.length }
@@ -178,6 +182,7 @@ export class Membership extends EventEmitter<MembershipEvents> {
       claimMs: 0,
       reachability: 'unknown',
       replication: 1,
+      prev: null,
       ...opts.self
     }
     this.view = new SwarmView({
@@ -293,10 +298,14 @@ export class Membership extends EventEmitter<MembershipEvents> {
 
   /** Changes what this node announces; publishes a new record when anything changed. */
   async updateSelf (patch: Partial<SelfState>): Promise<void> {
-    const next = { ...this.self, ...patch }
-    const changed = JSON.stringify(next) !== JSON.stringify(this.self)
+    const prev = this.self
+    const next = { ...prev, ...patch }
+    const changed = JSON.stringify(next) !== JSON.stringify(prev)
     this.self = next
-    if (changed && this.running && this.opts.role === 'server') await this.publishRecord()
+    // Loading progress alone rides on heartbeats (loading_done): a full record per loaded block
+    // would make every peer re-plan for nothing.
+    const onlyProgress = changed && JSON.stringify({ ...next, loading: next.loading?.total ?? null }) === JSON.stringify({ ...prev, loading: prev.loading?.total ?? null })
+    if (changed && !onlyProgress && this.running && this.announced && this.opts.role === 'server') await this.publishRecord()
   }
 
   // ---- publishing ----
@@ -324,7 +333,9 @@ export class Membership extends EventEmitter<MembershipEvents> {
       tokensTotal: s.tokensTotal,
       claimMs: s.claimMs,
       reachability: s.reachability,
-      replication: s.replication
+      replication: s.replication,
+      prev: s.prev,
+      addrs: this.opts.libp2p.getMultiaddrs().slice(0, 16).map(String)
     }
   }
 
@@ -435,6 +446,7 @@ export class Membership extends EventEmitter<MembershipEvents> {
 
   private emitAll (events: SwarmEvent[]): void {
     for (const e of events) {
+      if (e.type === 'member-joined' || e.type === 'member-updated' || e.type === 'member-back') this.learnAddrs(e.member.peerId, e.member.record.addrs)
       if (e.type === 'member-offline') this.log.info({ peer: e.peerId, reason: e.reason }, 'member offline')
       else if (e.type === 'member-left') this.log.info({ peer: e.peerId }, 'member left')
       else if (e.type === 'member-joined') this.log.info({ peer: e.peerId, span: e.member.record.span, state: e.member.state }, 'member joined')
@@ -536,6 +548,35 @@ export class Membership extends EventEmitter<MembershipEvents> {
     }
     return { protocol: PROTOCOL_MAJOR, model: this.opts.model, entries, error: '' }
   }
+
+  /** A record its owner handed us directly (claim push): as good as hearing it on gossip. */
+  async applyOwnerRecord (signed: SignedRecord, from: string): Promise<{ ok: boolean, reason?: string }> {
+    const now = this.now()
+    const rec = await verifySignedRecord(signed, { now, model: this.opts.model, totalBlocks: this.blocks ?? undefined })
+    if (!rec.ok) {
+      if (rec.ignore !== true) this.countReject(from, `claim push: ${rec.reason}`)
+      return { ok: false, reason: rec.reason }
+    }
+    if (rec.value.peerId !== from) {
+      this.countReject(from, 'claim push for another node')
+      return { ok: false, reason: 'record owner differs from the pushing peer' }
+    }
+    this.emitAll(this.view.applyRecord(rec.value, signed, now, { kind: 'gossip' }).events)
+    return { ok: true }
+  }
+
+  /** Snapshot entries of live members whose span overlaps `span` (ours included). */
+  entriesOverlapping (span: Span): SnapshotEntry[] {
+    const overlaps = (s: Span | null): boolean => s != null && s.start < span.end && span.start < s.end
+    return this.answerSnapshot(this.opts.model, false).entries.filter(e => {
+      if (e.record == null) return false
+      const owner = this.lastSigned === e.record ? this.lastRecord : this.view.all().find(m => m.signed === e.record)?.record
+      return owner != null && overlaps(owner.span)
+    })
+  }
+
+  /** Our latest signed record (what a claim push carries). */
+  signedSelf (): SignedRecord | null { return this.lastSigned }
 
   /** Fetches a peer's view; each entry is verified against its owner's signature before use. */
   async fetchSnapshot (peer: string, opts: { timeoutMs?: number, includeDeparted?: boolean } = {}): Promise<SnapshotResponse> {
@@ -665,6 +706,18 @@ export class Membership extends EventEmitter<MembershipEvents> {
     } else {
       this.provideRetries = 0
     }
+  }
+
+  /** Addresses from a member's signed record go to the peer store, so members can dial members. */
+  private learnAddrs (peerId: string, addrs: string[]): void {
+    if (addrs.length === 0 || peerId === this.peerId) return
+    const known = this.addrsLearned.get(peerId)
+    const key = addrs.join(',')
+    if (known === key) return
+    this.addrsLearned.set(peerId, key)
+    try {
+      void this.opts.libp2p.peerStore.merge(peerIdFromString(peerId), { multiaddrs: addrs.map(a => multiaddr(a)) }).catch(() => {})
+    } catch {}
   }
 
   /** A client that did not know the model's block count takes it from the first valid record. */

@@ -157,7 +157,8 @@ export interface StartDaemonOptions {
  */
 export async function startDaemon (opts: StartDaemonOptions = {}): Promise<Daemon> {
   const dataDir = opts.dataDir ?? await makeTempDir('petalmesh-node-')
-  const args = ['start', '-d', dataDir, '-l', opts.listen ?? '/ip4/127.0.0.1/tcp/0', '--api-port', '0', '--log-format', 'json']
+  // The simulated Petals backend: these tests are about the daemon, not Python.
+  const args = ['start', '-d', dataDir, '-l', opts.listen ?? '/ip4/127.0.0.1/tcp/0', '--api-port', '0', '--log-format', 'json', '--set', 'petals.backend=simulated']
   if (opts.bootstrap != null && opts.bootstrap.length > 0) for (const b of opts.bootstrap) args.push('-b', b)
   else args.push('--set', 'bootstrap=')
   args.push(...(opts.args ?? []))

@@ -33,6 +33,8 @@ export function record (peerId: string, over: Partial<NodeRecordData> = {}): Nod
     claimMs: 0,
     reachability: 'direct',
     replication: 1,
+    prev: null,
+    addrs: [],
     ...over
   }
 }

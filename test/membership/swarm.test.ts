@@ -15,7 +15,7 @@ describe('20-node swarm', () => {
   afterAll(async () => { await swarm?.stop() })
 
   it('every view lists all members with the right spans within a few heartbeats', async () => {
-    const ms = await waitFor(() => swarm.nodes.every(n => n.membership.view.live().length === N - 1), 10_000)
+    const ms = await waitFor(() => swarm.nodes.every(n => n.membership.view.live().length === N - 1 && n.membership.coverage().readyForInference), 10_000)
     expect(ms).not.toBeNull()
     for (const n of swarm.nodes) {
       for (const [j, other] of swarm.nodes.entries()) {

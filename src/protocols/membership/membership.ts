@@ -556,6 +556,9 @@ export interface NodeRecord {
   claimMs: bigint
   reachability: Reachability
   replication: number
+  prevState: NodeStateCode
+  prevSpan?: Span
+  addrs: string[]
 }
 
 export namespace NodeRecord {
@@ -678,6 +681,23 @@ export namespace NodeRecord {
           w.uint32(obj.replication)
         }
 
+        if (obj.prevState != null && __NodeStateCodeValues[obj.prevState] !== 0) {
+          w.uint32(184)
+          NodeStateCode.codec().encode(obj.prevState, w)
+        }
+
+        if (obj.prevSpan != null) {
+          w.uint32(194)
+          Span.codec().encode(obj.prevSpan, w)
+        }
+
+        if (obj.addrs != null && obj.addrs.length > 0) {
+          for (const value of obj.addrs) {
+            w.uint32(202)
+            w.string(value)
+          }
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -701,7 +721,9 @@ export namespace NodeRecord {
           tokensTotal: 0n,
           claimMs: 0n,
           reachability: Reachability.UNKNOWN,
-          replication: 0
+          replication: 0,
+          prevState: NodeStateCode.STANDBY,
+          addrs: []
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -804,6 +826,24 @@ export namespace NodeRecord {
               obj.replication = reader.uint32()
               break
             }
+            case 23: {
+              obj.prevState = NodeStateCode.codec().decode(reader)
+              break
+            }
+            case 24: {
+              obj.prevSpan = Span.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.prevSpan
+              })
+              break
+            }
+            case 25: {
+              if (opts.limits?.addrs != null && obj.addrs.length === opts.limits.addrs) {
+                throw new MaxLengthError('Decode error - repeated field "addrs" had too many elements')
+              }
+
+              obj.addrs.push(reader.string())
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -813,6 +853,10 @@ export namespace NodeRecord {
 
         return obj
       }, function * (reader, length, prefix, opts = {}) {
+        const obj = {
+          addrs: 0
+        }
+
         const end = length == null ? reader.len : reader.pos + length
 
         while (reader.pos < end) {
@@ -971,6 +1015,35 @@ export namespace NodeRecord {
                 field: `${prefix}.replication`,
                 value: reader.uint32()
               }
+              break
+            }
+            case 23: {
+              yield {
+                field: `${prefix}.prevState`,
+                value: NodeStateCode.codec().decode(reader)
+              }
+              break
+            }
+            case 24: {
+              yield * Span.codec().stream(reader, reader.uint32(), `${prefix}.prevSpan`, {
+                limits: opts.limits?.prevSpan
+              })
+
+              break
+            }
+            case 25: {
+              if (opts.limits?.addrs != null && obj.addrs === opts.limits.addrs) {
+                throw new MaxLengthError('Streaming decode error - repeated field "addrs" had too many elements')
+              }
+
+              yield {
+                field: `${prefix}.addrs[]`,
+                index: obj.addrs,
+                value: reader.string()
+              }
+
+              obj.addrs++
+
               break
             }
             default: {
@@ -1137,6 +1210,27 @@ export namespace NodeRecord {
     value: number
   }
 
+  export interface NodeRecordPrevStateFieldEvent {
+    field: '$.prevState'
+    value: NodeStateCode
+  }
+
+  export interface NodeRecordPrevSpanStartFieldEvent {
+    field: '$.prevSpan.start'
+    value: number
+  }
+
+  export interface NodeRecordPrevSpanEndFieldEvent {
+    field: '$.prevSpan.end'
+    value: number
+  }
+
+  export interface NodeRecordAddrsFieldEvent {
+    field: '$.addrs[]'
+    index: number
+    value: string
+  }
+
   export function encode (obj: Partial<NodeRecord>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, NodeRecord.codec())
   }
@@ -1145,7 +1239,7 @@ export namespace NodeRecord {
     return decodeMessage(buf, NodeRecord.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<NodeRecord>): Generator<NodeRecordProtocolFieldEvent | NodeRecordPeerIdFieldEvent | NodeRecordInstanceFieldEvent | NodeRecordSeqFieldEvent | NodeRecordTimestampMsFieldEvent | NodeRecordModelFieldEvent | NodeRecordTotalBlocksFieldEvent | NodeRecordSpanStartFieldEvent | NodeRecordSpanEndFieldEvent | NodeRecordStateFieldEvent | NodeRecordLoadingDoneFieldEvent | NodeRecordLoadingTotalFieldEvent | NodeRecordCapacityFieldEvent | NodeRecordThroughputFieldEvent | NodeRecordHardwareTypeFieldEvent | NodeRecordHardwareDeviceFieldEvent | NodeRecordHardwareVramGbFieldEvent | NodeRecordPublicNameFieldEvent | NodeRecordSoftwareVersionFieldEvent | NodeRecordPetalsPeerIdFieldEvent | NodeRecordPetalsMultiaddrsFieldEvent | NodeRecordPetalsTorchDtypeFieldEvent | NodeRecordPetalsQuantTypeFieldEvent | NodeRecordPetalsAdaptersFieldEvent | NodeRecordPetalsStateFieldEvent | NodeRecordTokensSinceLastFieldEvent | NodeRecordTokensTotalFieldEvent | NodeRecordClaimMsFieldEvent | NodeRecordReachabilityFieldEvent | NodeRecordReplicationFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<NodeRecord>): Generator<NodeRecordProtocolFieldEvent | NodeRecordPeerIdFieldEvent | NodeRecordInstanceFieldEvent | NodeRecordSeqFieldEvent | NodeRecordTimestampMsFieldEvent | NodeRecordModelFieldEvent | NodeRecordTotalBlocksFieldEvent | NodeRecordSpanStartFieldEvent | NodeRecordSpanEndFieldEvent | NodeRecordStateFieldEvent | NodeRecordLoadingDoneFieldEvent | NodeRecordLoadingTotalFieldEvent | NodeRecordCapacityFieldEvent | NodeRecordThroughputFieldEvent | NodeRecordHardwareTypeFieldEvent | NodeRecordHardwareDeviceFieldEvent | NodeRecordHardwareVramGbFieldEvent | NodeRecordPublicNameFieldEvent | NodeRecordSoftwareVersionFieldEvent | NodeRecordPetalsPeerIdFieldEvent | NodeRecordPetalsMultiaddrsFieldEvent | NodeRecordPetalsTorchDtypeFieldEvent | NodeRecordPetalsQuantTypeFieldEvent | NodeRecordPetalsAdaptersFieldEvent | NodeRecordPetalsStateFieldEvent | NodeRecordTokensSinceLastFieldEvent | NodeRecordTokensTotalFieldEvent | NodeRecordClaimMsFieldEvent | NodeRecordReachabilityFieldEvent | NodeRecordReplicationFieldEvent | NodeRecordPrevStateFieldEvent | NodeRecordPrevSpanStartFieldEvent | NodeRecordPrevSpanEndFieldEvent | NodeRecordAddrsFieldEvent> {
     return streamMessage(buf, NodeRecord.codec(), opts)
   }
 }
@@ -1749,6 +1843,307 @@ export namespace SwarmMessage {
 
   export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<SwarmMessage>): Generator<SwarmMessageRecordRecordFieldEvent | SwarmMessageRecordSignatureFieldEvent | SwarmMessageObituarySubjectFieldEvent | SwarmMessageObituarySubjectSeqFieldEvent | SwarmMessageObituaryTimestampMsFieldEvent> {
     return streamMessage(buf, SwarmMessage.codec(), opts)
+  }
+}
+
+export interface ClaimPush {
+  protocol: number
+  claim?: SignedRecord
+}
+
+export namespace ClaimPush {
+  let _codec: Codec<ClaimPush>
+
+  export const codec = (): Codec<ClaimPush> => {
+    if (_codec == null) {
+      _codec = message<ClaimPush>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.protocol != null && obj.protocol !== 0)) {
+          w.uint32(8)
+          w.uint32(obj.protocol)
+        }
+
+        if (obj.claim != null) {
+          w.uint32(18)
+          SignedRecord.codec().encode(obj.claim, w)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          protocol: 0
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.protocol = reader.uint32()
+              break
+            }
+            case 2: {
+              obj.claim = SignedRecord.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.claim
+              })
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.protocol`,
+                value: reader.uint32()
+              }
+              break
+            }
+            case 2: {
+              yield * SignedRecord.codec().stream(reader, reader.uint32(), `${prefix}.claim`, {
+                limits: opts.limits?.claim
+              })
+
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface ClaimPushProtocolFieldEvent {
+    field: '$.protocol'
+    value: number
+  }
+
+  export interface ClaimPushClaimRecordFieldEvent {
+    field: '$.claim.record'
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface ClaimPushClaimSignatureFieldEvent {
+    field: '$.claim.signature'
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export function encode (obj: Partial<ClaimPush>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, ClaimPush.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ClaimPush>): ClaimPush {
+    return decodeMessage(buf, ClaimPush.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ClaimPush>): Generator<ClaimPushProtocolFieldEvent | ClaimPushClaimRecordFieldEvent | ClaimPushClaimSignatureFieldEvent> {
+    return streamMessage(buf, ClaimPush.codec(), opts)
+  }
+}
+
+export interface ClaimReply {
+  protocol: number
+  overlapping: SnapshotEntry[]
+  error: string
+}
+
+export namespace ClaimReply {
+  let _codec: Codec<ClaimReply>
+
+  export const codec = (): Codec<ClaimReply> => {
+    if (_codec == null) {
+      _codec = message<ClaimReply>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.protocol != null && obj.protocol !== 0)) {
+          w.uint32(8)
+          w.uint32(obj.protocol)
+        }
+
+        if (obj.overlapping != null && obj.overlapping.length > 0) {
+          for (const value of obj.overlapping) {
+            w.uint32(18)
+            SnapshotEntry.codec().encode(value, w)
+          }
+        }
+
+        if ((obj.error != null && obj.error !== '')) {
+          w.uint32(26)
+          w.string(obj.error)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          protocol: 0,
+          overlapping: [],
+          error: ''
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.protocol = reader.uint32()
+              break
+            }
+            case 2: {
+              if (opts.limits?.overlapping != null && obj.overlapping.length === opts.limits.overlapping) {
+                throw new MaxLengthError('Decode error - repeated field "overlapping" had too many elements')
+              }
+
+              obj.overlapping.push(SnapshotEntry.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.overlapping$
+              }))
+              break
+            }
+            case 3: {
+              obj.error = reader.string()
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const obj = {
+          overlapping: 0
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.protocol`,
+                value: reader.uint32()
+              }
+              break
+            }
+            case 2: {
+              if (opts.limits?.overlapping != null && obj.overlapping === opts.limits.overlapping) {
+                throw new MaxLengthError('Streaming decode error - repeated field "overlapping" had too many elements')
+              }
+
+              for (const evt of SnapshotEntry.codec().stream(reader, reader.uint32(), `${prefix}.overlapping[]`, {
+                limits: opts.limits?.overlapping$
+              })) {
+                yield {
+                  ...evt,
+                  index: obj.overlapping
+                }
+              }
+
+              obj.overlapping++
+
+              break
+            }
+            case 3: {
+              yield {
+                field: `${prefix}.error`,
+                value: reader.string()
+              }
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface ClaimReplyProtocolFieldEvent {
+    field: '$.protocol'
+    value: number
+  }
+
+  export interface ClaimReplyOverlappingRecordRecordFieldEvent {
+    field: '$.overlapping[].record.record'
+    value: Uint8Array<ArrayBuffer>
+    index: number
+  }
+
+  export interface ClaimReplyOverlappingRecordSignatureFieldEvent {
+    field: '$.overlapping[].record.signature'
+    value: Uint8Array<ArrayBuffer>
+    index: number
+  }
+
+  export interface ClaimReplyOverlappingLivenessFieldEvent {
+    field: '$.overlapping[].liveness'
+    value: NodeStateCode
+    index: number
+  }
+
+  export interface ClaimReplyOverlappingHeardAgoMsFieldEvent {
+    field: '$.overlapping[].heardAgoMs'
+    value: bigint
+    index: number
+  }
+
+  export interface ClaimReplyOverlappingHeartbeatSeqFieldEvent {
+    field: '$.overlapping[].heartbeatSeq'
+    value: bigint
+    index: number
+  }
+
+  export interface ClaimReplyErrorFieldEvent {
+    field: '$.error'
+    value: string
+  }
+
+  export function encode (obj: Partial<ClaimReply>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, ClaimReply.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ClaimReply>): ClaimReply {
+    return decodeMessage(buf, ClaimReply.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ClaimReply>): Generator<ClaimReplyProtocolFieldEvent | ClaimReplyOverlappingRecordRecordFieldEvent | ClaimReplyOverlappingRecordSignatureFieldEvent | ClaimReplyOverlappingLivenessFieldEvent | ClaimReplyOverlappingHeardAgoMsFieldEvent | ClaimReplyOverlappingHeartbeatSeqFieldEvent | ClaimReplyErrorFieldEvent> {
+    return streamMessage(buf, ClaimReply.codec(), opts)
   }
 }
 

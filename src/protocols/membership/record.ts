@@ -42,6 +42,10 @@ export interface NodeRecordData {
   claimMs: number
   reachability: ReachabilityKind
   replication: number
+  /** For a claim: what the node had before claiming (state, span). */
+  prev: { state: NodeState, span: Span | null } | null
+  /** The node's libp2p addresses, so any member can dial any other. */
+  addrs: string[]
 }
 
 export interface HeartbeatData {
@@ -130,7 +134,10 @@ export function encodeRecord (r: NodeRecordData): Uint8Array {
     tokensTotal: BigInt(r.tokensTotal),
     claimMs: BigInt(Math.floor(r.claimMs)),
     reachability: REACH_TO_CODE[r.reachability],
-    replication: r.replication
+    replication: r.replication,
+    prevState: STATE_TO_CODE[r.prev?.state ?? 'standby'],
+    prevSpan: r.prev?.span ?? undefined,
+    addrs: r.addrs
   })
 }
 
@@ -212,7 +219,7 @@ export interface RecordContext {
 /** Decodes and bound-checks a NodeRecord. Checks nothing about who sent it: see verifySignedRecord. */
 export function decodeRecord (bytes: Uint8Array, ctx: RecordContext): Result<NodeRecordData> {
   if (bytes.length > LIMITS.maxRecordBytes) return reject(`record too large (${bytes.length} > ${LIMITS.maxRecordBytes} bytes)`)
-  const d = safeDecode(() => pb.NodeRecord.decode(bytes, { limits: { petals: { multiaddrs: LIMITS.maxMultiaddrs, adapters: LIMITS.maxAdapters } } }))
+  const d = safeDecode(() => pb.NodeRecord.decode(bytes, { limits: { addrs: LIMITS.maxMultiaddrs, petals: { multiaddrs: LIMITS.maxMultiaddrs, adapters: LIMITS.maxAdapters } } }))
   if (!d.ok) return d
   const r = d.value
   if (r.protocol !== PROTOCOL_MAJOR) return reject(`incompatible protocol version ${r.protocol} (this node speaks ${PROTOCOL_MAJOR})`)
@@ -251,6 +258,14 @@ export function decodeRecord (bytes: Uint8Array, ctx: RecordContext): Result<Nod
   if (r.replication > LIMITS.maxReplication) return reject('replication out of range')
   const reach = CODE_TO_REACH.get(r.reachability)
   if (reach == null) return reject('unknown reachability')
+  if (r.addrs.length > LIMITS.maxMultiaddrs || !r.addrs.every(validMultiaddr)) return reject('bad node addresses')
+  const prevState = codeToState(r.prevState)
+  if (prevState == null) return reject('unknown previous state')
+  let prevSpan: Span | null = null
+  if (r.prevSpan != null) {
+    prevSpan = { start: r.prevSpan.start, end: r.prevSpan.end }
+    if (!(prevSpan.start < prevSpan.end && prevSpan.end <= r.totalBlocks)) return reject(`previous span ${prevSpan.start}:${prevSpan.end} outside [0, ${r.totalBlocks})`)
+  }
   return {
     ok: true,
     value: {
@@ -274,7 +289,9 @@ export function decodeRecord (bytes: Uint8Array, ctx: RecordContext): Result<Nod
       tokensTotal: Number(r.tokensTotal),
       claimMs: Number(r.claimMs),
       reachability: reach,
-      replication: r.replication
+      replication: r.replication,
+      prev: state === 'joining' && (prevSpan != null || prevState !== 'standby') ? { state: prevState, span: prevSpan } : null,
+      addrs: [...r.addrs]
     }
   }
 }

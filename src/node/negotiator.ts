@@ -1,0 +1,270 @@
+// Coverage negotiation on a live node: runs the deterministic planner over the swarm view, claims
+// spans through the node's record (gossip), settles them, and drives the Petals backend.
+//
+// Lifecycle of this node's span (what its record says):
+//   joining, no span   → announced, waiting `settleMs` so every planner sees it (a cohort)
+//   joining + span     → a claim; every peer computes the same plan, so concurrent claims that
+//                        conflict are settled the same way everywhere; the loser re-plans at once
+//   loading + span     → claim settled, the backend loads the weights
+//   online + span      → serving; moves only when the planner says a move pays (rebalance, heal)
+//   standby            → nothing useful to add; the first to fill holes
+import { EventEmitter } from 'node:events'
+import { peerIdFromString } from '@libp2p/peer-id'
+import type { Logger } from 'pino'
+import { planSpan, resolveParams, type CoverageParams, type PlanMember, type PlanDecision } from '../protocols/coverage/index.ts'
+import { COVERAGE_PROTOCOL, pushClaimOverStream, serveClaim } from '../protocols/negotiation/claim-stream.ts'
+import { PROTOCOL_MAJOR } from '../protocols/version.ts'
+import type { Span } from '../protocols/types.ts'
+import type { PetalsBackend, BackendStatus } from '../petals-bridge/index.ts'
+import type { Membership } from './membership.ts'
+import type { PetalmeshLibp2p } from './libp2p.ts'
+import { sameSpan, type SwarmEvent } from './swarm-view.ts'
+
+export interface NegotiatorOptions {
+  libp2p: PetalmeshLibp2p
+  membership: Membership
+  backend: PetalsBackend
+  log: Logger
+  replication: number
+  /** Serve exactly this span (operator's choice): no negotiation. */
+  fixedSpan?: Span | null
+  /** Operator asked for a spare. */
+  standby?: boolean
+  params?: Partial<CoverageParams>
+  /** Plan at least this often (ms). */
+  tickMs?: number
+  now?: () => number
+}
+
+export interface NegotiationStats {
+  claims: number
+  commits: number
+  /** Span changes after this node had loaded a span (each one a weight reload). */
+  moves: number
+  lostClaims: number
+  lastDecision: PlanDecision | null
+}
+
+interface NegotiatorEvents {
+  decision: [PlanDecision]
+  committed: [Span]
+}
+
+export class Negotiator extends EventEmitter<NegotiatorEvents> {
+  readonly stats: NegotiationStats = { claims: 0, commits: 0, moves: 0, lostClaims: 0, lastDecision: null }
+  readonly params: CoverageParams
+  private readonly opts: NegotiatorOptions
+  private readonly now: () => number
+  private timer: ReturnType<typeof setInterval> | undefined
+  private pending: ReturnType<typeof setTimeout> | undefined
+  private running = false
+  private planning = false
+  private hasLoaded = false
+  private lastPlanAt = 0
+  private unsubscribeBackend: (() => void) | null = null
+  private readonly onSwarm = (e: SwarmEvent): void => {
+    // Only changes that can change a plan: membership, spans and states (not progress, not data).
+    if (e.type === 'member-suspect' || e.type === 'member-pruned' || e.type === 'twin-detected') return
+    if (e.type === 'member-updated' && !e.spanChanged && !e.stateChanged) return
+    this.schedule(20)
+  }
+
+  constructor (opts: NegotiatorOptions) {
+    super()
+    this.opts = opts
+    this.now = opts.now ?? Date.now
+    this.params = resolveParams(opts.params)
+  }
+
+  async start (): Promise<void> {
+    this.running = true
+    const { libp2p, membership, backend } = this.opts
+    await libp2p.handle(COVERAGE_PROTOCOL, async (stream, connection) => {
+      const from = connection.remotePeer.toString()
+      await serveClaim(stream, async (push) => {
+        if (push.claim == null) return { protocol: PROTOCOL_MAJOR, overlapping: [], error: 'empty claim' }
+        const res = await membership.applyOwnerRecord(push.claim, from)
+        if (!res.ok) return { protocol: PROTOCOL_MAJOR, overlapping: [], error: res.reason ?? 'rejected' }
+        const claimed = membership.view.get(from)?.record.span
+        return { protocol: PROTOCOL_MAJOR, overlapping: claimed == null ? [] : membership.entriesOverlapping(claimed), error: '' }
+      })
+    }, { maxInboundStreams: 16, force: true })
+    this.unsubscribeBackend = backend.onStatus(s => { this.onBackend(s) })
+    membership.on('swarm', this.onSwarm)
+
+    const fixed = this.opts.fixedSpan
+    if (fixed != null) {
+      await membership.updateSelf({ state: 'loading', span: fixed, claimMs: this.now(), prev: null, loading: { done: 0, total: fixed.end - fixed.start } })
+      void this.setBackendSpan(fixed)
+      return
+    }
+    await membership.updateSelf({ state: this.opts.standby === true ? 'standby' : 'joining', span: null, claimMs: this.now(), prev: null })
+    this.timer = setInterval(() => { this.schedule(0) }, this.opts.tickMs ?? 1000)
+    this.schedule(this.params.settleMs)
+  }
+
+  async stop (): Promise<void> {
+    this.running = false
+    if (this.timer != null) clearInterval(this.timer)
+    if (this.pending != null) clearTimeout(this.pending)
+    this.opts.membership.off('swarm', this.onSwarm)
+    this.unsubscribeBackend?.()
+    await this.opts.libp2p.unhandle(COVERAGE_PROTOCOL).catch(() => {})
+    await this.opts.backend.close().catch(() => {})
+  }
+
+  /** Plans soon (coalescing bursts of swarm events into one run). */
+  schedule (delayMs: number): void {
+    if (!this.running || this.opts.fixedSpan != null) return
+    if (this.pending != null) return
+    // At most one plan per 100 ms: a planning round costs milliseconds and bursts of records
+    // (a cohort announcing together) carry no new information between them.
+    const wait = Math.max(delayMs, this.lastPlanAt + 100 - Date.now())
+    this.pending = setTimeout(() => {
+      this.pending = undefined
+      this.lastPlanAt = Date.now()
+      void this.plan()
+    }, wait)
+  }
+
+  /** The planner's input as this node sees the swarm now. */
+  planInput (): Parameters<typeof planSpan>[0] {
+    const { membership } = this.opts
+    const self = membership.selfState()
+    const members: PlanMember[] = membership.view.all().map(m => ({
+      peerId: m.peerId,
+      state: m.liveness === 'alive' || m.liveness === 'suspect' ? m.state : 'offline',
+      span: m.record.span,
+      capacity: m.record.capacity,
+      throughput: m.record.throughput,
+      since: m.record.claimMs,
+      ...(m.record.prev != null ? { prev: m.record.prev } : {})
+    }))
+    return {
+      totalBlocks: membership.totalBlocks,
+      replication: this.opts.replication,
+      self: {
+        peerId: membership.peerId,
+        state: self.state,
+        span: self.span,
+        capacity: self.capacity,
+        throughput: self.throughput,
+        since: self.claimMs,
+        ...(self.prev != null ? { prev: self.prev } : {}),
+        standby: this.opts.standby === true
+      },
+      members,
+      params: this.params,
+      now: this.now()
+    }
+  }
+
+  private async plan (): Promise<void> {
+    if (!this.running || this.planning) return
+    this.planning = true
+    try {
+      const { membership } = this.opts
+      const self = membership.selfState()
+      const d = planSpan(this.planInput())
+      this.stats.lastDecision = d
+      this.emit('decision', d)
+      const settled = self.state === 'joining' && self.span != null && this.now() - self.claimMs >= this.params.settleMs
+      if (d.action === 'serve') {
+        if (self.state === 'joining' && sameSpan(self.span, d.span)) {
+          // The plan still gives us what we claimed: once the claim is old enough, it stands.
+          if (settled) await this.commit(d.span)
+          else this.schedule(Math.max(1, self.claimMs + this.params.settleMs - this.now()))
+          return
+        }
+        if ((self.state === 'loading' || self.state === 'online') && sameSpan(self.span, d.span)) return
+        if (d.reason === 'claim-lost') this.stats.lostClaims++
+        await this.claim(d.span, d.reason)
+      } else if (d.action === 'standby') {
+        if (self.state !== 'standby') {
+          this.opts.log.info({ reason: d.reason }, 'going standby')
+          await membership.updateSelf({ state: 'standby', span: null, prev: null, loading: null })
+          void this.setBackendSpan(null)
+        }
+      } else if (settled && self.span != null) {
+        await this.commit(self.span)
+      } else if (self.state === 'joining' && self.span != null) {
+        // Re-check when the claim has had time to meet any concurrent ones.
+        this.schedule(Math.max(1, self.claimMs + this.params.settleMs - this.now()))
+      }
+    } catch (err) {
+      this.opts.log.warn({ err: (err as Error).message }, 'planning failed')
+    } finally {
+      this.planning = false
+    }
+  }
+
+  private async claim (span: Span, reason: string): Promise<void> {
+    const { membership } = this.opts
+    const self = membership.selfState()
+    this.stats.claims++
+    this.opts.log.info({ span, reason, from: self.span }, 'claiming blocks')
+    await membership.updateSelf({ state: 'joining', span, claimMs: this.now(), prev: { state: self.state, span: self.span }, loading: null })
+    void this.pushClaim(span)
+    this.schedule(this.params.settleMs)
+  }
+
+  private async commit (span: Span): Promise<void> {
+    const { membership } = this.opts
+    const self = membership.selfState()
+    this.stats.commits++
+    if (this.hasLoaded && self.prev?.span != null && !sameSpan(self.prev.span, span)) this.stats.moves++
+    this.opts.log.info({ span }, 'claim settled: loading blocks')
+    await membership.updateSelf({ state: 'loading', loading: { done: 0, total: span.end - span.start }, prev: null })
+    this.emit('committed', span)
+    void this.setBackendSpan(span)
+  }
+
+  /** Tells the peers that overlap the claim straight away; gossip carries it to everyone anyway. */
+  private async pushClaim (span: Span): Promise<void> {
+    const { membership, libp2p } = this.opts
+    const signed = membership.signedSelf()
+    if (signed == null) return
+    const targets = membership.view.live()
+      .filter(m => m.record.span != null && m.record.span.start < span.end && span.start < m.record.span.end)
+      .map(m => m.peerId)
+      .filter(p => libp2p.getConnections(peerIdFromString(p)).length > 0)
+      .slice(0, 8)
+    await Promise.all(targets.map(async p => {
+      try {
+        const stream = await libp2p.dialProtocol(peerIdFromString(p), COVERAGE_PROTOCOL, { signal: AbortSignal.timeout(2000) })
+        const reply = await pushClaimOverStream(stream, { protocol: PROTOCOL_MAJOR, claim: signed })
+        if (reply.overlapping.length > 0) await membership.applySnapshot({ protocol: PROTOCOL_MAJOR, model: membership.model, entries: reply.overlapping, error: '' }, p)
+      } catch {}
+    }))
+    this.schedule(0)
+  }
+
+  private async setBackendSpan (span: Span | null): Promise<void> {
+    const { membership, backend } = this.opts
+    // Petals servers of the swarm (other than our own) are the new server's initial peers.
+    const initialPeers = membership.view.live().flatMap(m => m.state === 'online' ? (m.record.petals?.multiaddrs ?? []) : []).slice(0, 16)
+    try {
+      await backend.setSpan(span, { initialPeers })
+    } catch (err) {
+      this.opts.log.error({ err: (err as Error).message, span }, 'the Petals backend refused the span')
+    }
+  }
+
+  private onBackend (s: BackendStatus): void {
+    const { membership } = this.opts
+    const self = membership.selfState()
+    const petals = s.petalsPeerId == null ? null : { peerId: s.petalsPeerId, multiaddrs: s.petalsMultiaddrs, torchDtype: self.petals?.torchDtype ?? '', quantType: self.petals?.quantType ?? '', adapters: self.petals?.adapters ?? [], state: s.state }
+    if (s.state === 'online' && sameSpan(s.span, self.span) && (self.state === 'loading' || self.state === 'online')) {
+      if (self.state !== 'online') this.opts.log.info({ span: s.span }, 'serving blocks')
+      this.hasLoaded = true
+      void membership.updateSelf({ state: 'online', loading: null, petals })
+    } else if ((s.state === 'loading' || s.state === 'starting') && self.state === 'loading' && sameSpan(s.span, self.span)) {
+      void membership.updateSelf({ loading: s.loading ?? self.loading, petals })
+    } else if (s.state === 'failed') {
+      this.opts.log.error({ error: s.lastError }, 'the Petals server keeps failing: going standby')
+      void membership.updateSelf({ state: 'standby', span: null, loading: null, petals, prev: null })
+    } else {
+      void membership.updateSelf({ petals })
+    }
+  }
+}
