@@ -37,7 +37,7 @@ async function startProc (index: number, bootstrap: string[], o: NetRunOptions, 
     join(ROOT, 'bin', 'petalmesh.js'), 'start', '--data-dir', dataDir, '--listen', '/ip4/127.0.0.1/tcp/0', '--api-port', '0',
     '--log-format', 'json', '--log-level', 'warn', '--blocks', String(o.blocks), '--span', staticSpan(index, o.nodes, o.blocks),
     '--set', `swarm.heartbeatMs=${o.heartbeatMs}`, '--set', `swarm.suspectAfterMs=${Math.round(o.heartbeatMs * 2.5)}`,
-    '--set', `swarm.offlineAfterMs=${o.heartbeatMs * 5}`, '--set', 'network.redialMs=500',
+    '--set', `swarm.offlineAfterMs=${o.heartbeatMs * 5}`, '--set', 'network.redialMs=500', '--set', 'petals.backend=simulated',
     ...bootstrap.flatMap(b => ['--bootstrap', b])
   ]
   const child = execa(process.execPath, args, { reject: false, stdio: ['ignore', 'ignore', 'pipe'] })
