@@ -12,6 +12,7 @@ let swarmCounter = 0
 
 export interface SwarmNodeSpec {
   span?: string
+  standby?: boolean
   capacity?: number
   throughput?: number
   role?: 'server' | 'client'
@@ -39,6 +40,8 @@ export interface SwarmOptions {
   /** Seed for the choice of extra dials. */
   seed?: number
   targetPeers?: number
+  /** Replication target every node plans for. */
+  replication?: number
   /** Start all nodes but the first at the same moment. */
   parallel?: boolean
   /** Simulated Petals load time per block (ms). */
@@ -100,8 +103,10 @@ export async function startSwarm (o: SwarmOptions): Promise<Swarm> {
       role: spec.role ?? 'server',
       ...(spec.span != null ? { span: spec.span } : {}),
       capacity: spec.capacity ?? 0,
+      standby: spec.standby ?? false,
       throughput: spec.throughput ?? 100,
       heartbeatMs,
+      replication: o.replication ?? 1,
       suspectAfterMs: o.suspectAfterMs ?? Math.round(heartbeatMs * 2.5),
       offlineAfterMs: o.offlineAfterMs ?? heartbeatMs * 5,
       recordRefreshMs: o.recordRefreshMs ?? 30_000,

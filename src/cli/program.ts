@@ -7,6 +7,7 @@ import { loadConfig, describeEffective, describeConfigKeys, setFlagsLayer, type 
 import { generateIdentity } from '../node/identity.ts'
 import { createLogger } from '../node/logger.ts'
 import { startNode, type PetalmeshNode } from '../node/daemon.ts'
+import { LogRing } from '../node/api/logs.ts'
 import { PetalmeshError, UsageError, errorMessage } from '../util/errors.ts'
 import { registerExtraCommands } from './extra-commands.ts'
 
@@ -108,7 +109,8 @@ export function buildProgram (): Command {
   addConfigOptions(program.command('start').description('run the node daemon in the foreground (Ctrl-C / SIGTERM stop it gracefully)'))
     .action(async (f: ConfigFlags) => {
       const { config } = await configFromFlags(f)
-      const log = createLogger({ level: config.log.level, format: config.log.format })
+      const logRing = new LogRing()
+      const log = createLogger({ level: config.log.level, format: config.log.format, extraStream: logRing.pinoStream() })
       // Signals are handled from the first moment: one arriving during start-up stops the node as
       // soon as it exists, still gracefully.
       let node: PetalmeshNode | null = null
@@ -128,7 +130,7 @@ export function buildProgram (): Command {
       }
       process.on('SIGINT', () => { onSignal('SIGINT') })
       process.on('SIGTERM', () => { onSignal('SIGTERM') })
-      node = await startNode({ config, log, signal: startAbort.signal })
+      node = await startNode({ config, log, logRing, signal: startAbort.signal })
       if (stopRequested) void node.stop()
       await node.stopped
     })

@@ -15,6 +15,7 @@ import { swarmTopics } from '../protocols/membership/topics.ts'
 import { PetalmeshError } from '../util/errors.ts'
 import { wireCounter, type WireCounts } from './wire-metrics.ts'
 import { Negotiator } from './negotiator.ts'
+import type { LogRing } from './api/logs.ts'
 import { createBackend, type PetalsBackend } from '../petals-bridge/index.ts'
 
 export interface NodeOptions {
@@ -26,6 +27,8 @@ export interface NodeOptions {
   ephemeral?: boolean
   /** Extra libp2p options (gater, gossip tuning) for tests and the simulator. */
   libp2p?: Partial<Libp2pNodeOptions>
+  /** Recent log lines for the API's /v1/logs (the node's own, via its logger, and Petals'). */
+  logRing?: LogRing
   /** The Petals backend to drive (default: the one `petals.backend` names). */
   backend?: PetalsBackend
   /** Initial self state (capacity, throughput, hardware...). */
@@ -87,6 +90,18 @@ async function acquireLock (dataDir: string): Promise<() => Promise<void>> {
     await rm(path, { force: true })
   }
   throw new PetalmeshError(`cannot take the lock ${path}; remove it if no petalmesh daemon uses ${dataDir}`, { exitCode: 2 })
+}
+
+/** The API token guards mutating calls beyond loopback. It comes from the environment or a file, never argv. */
+async function readApiToken (dataDir: string): Promise<string | null> {
+  const env = process.env.PETALMESH_SECRET_API_TOKEN
+  if (env != null && env.trim() !== '') return env.trim()
+  try {
+    const t = (await readFile(join(dataDir, 'api.token'), 'utf8')).trim()
+    return t === '' ? null : t
+  } catch {
+    return null
+  }
 }
 
 export async function startNode (opts: NodeOptions): Promise<PetalmeshNode> {
@@ -227,6 +242,10 @@ export async function startNode (opts: NodeOptions): Promise<PetalmeshNode> {
     await Promise.race([dialer.firstRound, aborted])
     if (opts.signal?.aborted !== true && config.swarm.role === 'server' && libp2p.getPeers().length > 0) await membership.checkNoTwin()
     if (opts.signal?.aborted !== true) await membership.announce()
+    if (backend != null && opts.logRing != null) {
+      const ring = opts.logRing
+      backend.onLog(l => { ring.push({ ts: l.ts, source: l.source, level: l.level, text: l.text }) })
+    }
     if (isServer && backend != null && opts.signal?.aborted !== true) {
       negotiator = new Negotiator({
         libp2p,
@@ -251,7 +270,13 @@ export async function startNode (opts: NodeOptions): Promise<PetalmeshNode> {
     })
     const node: PetalmeshNode = { libp2p, membership, negotiator, backend, config, peerId: libp2p.peerId.toString(), api: null, log, wire: wire.counts, startedAt: Date.now(), stop, stopped }
     if (config.api.enabled) {
-      api = await startHttpApi(node, { host: config.api.host, port: config.api.port })
+      api = await startHttpApi(node, {
+        host: config.api.host,
+        port: config.api.port,
+        token: await readApiToken(config.dataDir),
+        petals: () => backend?.status() ?? null,
+        ...(opts.logRing != null ? { logLines: opts.logRing.source() } : {})
+      })
       node.api = api
       if (opts.ephemeral !== true) {
         await writeFile(join(config.dataDir, 'api.json'), JSON.stringify({ url: api.url, pid: process.pid }) + '\n', { mode: 0o600 })

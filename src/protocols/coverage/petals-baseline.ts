@@ -25,13 +25,23 @@ export function petalsComputeThroughputs (members: readonly PlanMember[], totalB
   return T
 }
 
-/** Sliding-window minimum of `a` over windows of `n`, into out[0 .. a.length-n]. */
-function slidingMin (a: Float64Array, n: number, out: Float64Array): void {
-  const L = a.length
-  const dq = new Int32Array(L)
+// Scratch buffers reused across calls (the simulator calls this millions of times).
+let bufL = 0
+let dq = new Int32Array(0); let masked = new Float64Array(0); let mins = new Float64Array(0)
+let pc = new Int32Array(0); let cand = new Int32Array(0)
+function ensure (L: number): void {
+  if (L <= bufL) return
+  bufL = L
+  dq = new Int32Array(L); masked = new Float64Array(L); mins = new Float64Array(L)
+  pc = new Int32Array(L + 1); cand = new Int32Array(L)
+}
+
+/** Sliding-window minimum of `a` over windows of `n`, into out[0 .. L-n]. */
+function slidingMin (a: ArrayLike<number>, L: number, n: number, out: Float64Array): void {
   let head = 0; let tail = 0
   for (let b = 0; b < L; b++) {
-    while (tail > head && a[dq[tail - 1]] >= a[b]) tail--
+    const v = a[b]
+    while (tail > head && a[dq[tail - 1]] >= v) tail--
     dq[tail++] = b
     if (dq[head] <= b - n) head++
     if (b >= n - 1) out[b - n + 1] = a[dq[head]]
@@ -45,21 +55,21 @@ function slidingMin (a: Float64Array, n: number, out: Float64Array): void {
  * values, so each level is a masked sliding minimum plus a prefix count.
  */
 export function petalsChooseBestStart (throughputs: ArrayLike<number>, numBlocks: number): number {
-  const L = throughputs.length
+  const T = throughputs
+  const L = T.length
   const n = Math.min(numBlocks, L)
   const W = L - n + 1
   if (W <= 1) return 0
-  const T = Float64Array.from(throughputs)
-  let cand = new Int32Array(W)
+  ensure(L)
   for (let s = 0; s < W; s++) cand[s] = s
   let nc = W
   let prev = -Infinity
-  const masked = new Float64Array(L)
-  const mins = new Float64Array(W)
-  const pc = new Int32Array(L + 1)
-  for (;;) {
-    for (let b = 0; b < L; b++) masked[b] = T[b] > prev ? T[b] : Infinity
-    slidingMin(masked, n, mins)
+  for (let level = 0; ; level++) {
+    if (level === 0) slidingMin(T, L, n, mins)
+    else {
+      for (let b = 0; b < L; b++) masked[b] = T[b] > prev ? T[b] : Infinity
+      slidingMin(masked, L, n, mins)
+    }
     let best = Infinity
     for (let i = 0; i < nc; i++) if (mins[cand[i]] < best) best = mins[cand[i]]
     if (best === Infinity) return cand[0]
@@ -67,6 +77,7 @@ export function petalsChooseBestStart (throughputs: ArrayLike<number>, numBlocks
     for (let i = 0; i < nc; i++) if (mins[cand[i]] === best) cand[k++] = cand[i]
     nc = k
     if (nc === 1) return cand[0]
+    pc[0] = 0
     for (let b = 0; b < L; b++) pc[b + 1] = pc[b] + (T[b] === best ? 1 : 0)
     let most = -1
     for (let i = 0; i < nc; i++) { const c = pc[cand[i] + n] - pc[cand[i]]; if (c > most) most = c }
@@ -74,7 +85,6 @@ export function petalsChooseBestStart (throughputs: ArrayLike<number>, numBlocks
     for (let i = 0; i < nc; i++) if (pc[cand[i] + n] - pc[cand[i]] === most) cand[k++] = cand[i]
     nc = k
     if (nc === 1) return cand[0]
-    cand = cand.subarray(0, nc)
     prev = best
   }
 }
@@ -105,6 +115,8 @@ export interface ShouldChooseOptions {
   rng: Rng
   /** Cap on re-shuffle passes (Petals: none). */
   maxPasses?: number
+  /** Filled with the number of re-shuffle passes run (for the simulator's statistics). */
+  stats?: { passes: number }
 }
 
 /**
@@ -145,6 +157,7 @@ export function petalsShouldChooseOtherFrom (T: Float64Array, spans: PetalsSpan[
       addTo(T, s.start, s.len, s.throughput)
     }
   }
+  if (opts.stats != null) opts.stats.passes += passes
   const newThroughput = minOf(T)
   if (newThroughput < initial || newThroughput < eps) return false
   const quality = initial / newThroughput
