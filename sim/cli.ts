@@ -2,8 +2,9 @@
 import { Command, Option, CommanderError } from 'commander'
 import { runNetScenario, type NetScenario, type NetResult } from './net/run.ts'
 import { runProcessScenario } from './net/procs.ts'
+import { runNegotiated } from './net/negotiated.ts'
 
-const NET_SCENARIOS: readonly NetScenario[] = ['crash', 'leave', 'steady', 'discovery']
+const NET_SCENARIOS: readonly string[] = ['cold-start', 'steady', 'heal', 'crash', 'leave', 'discovery', 'liveness']
 
 interface SimFlags {
   scenario: string
@@ -14,6 +15,7 @@ interface SimFlags {
   heartbeatMs?: string
   k?: string
   runs: string
+  replication?: string
   baseline?: boolean
   json?: boolean
 }
@@ -69,6 +71,7 @@ export async function simMain (argv: string[]): Promise<number> {
     .option('--heartbeat-ms <ms>', 'heartbeat period')
     .option('--k <n>', 'nodes to crash or stop (crash, leave)', '1')
     .option('--runs <n>', 'repeat and report medians', '1')
+    .option('--replication <r>', 'replication target (negotiated scenarios)', '2')
     .option('--baseline', 'also run the Petals baseline planner on the same seed')
     .option('--json', 'print one JSON object')
     .exitOverride()
@@ -92,12 +95,27 @@ export async function simMain (argv: string[]): Promise<number> {
       for (let r = 0; r < runs; r++) results.push(await algo.runAlgoScenario({ scenario: flags.scenario, nodes, blocks, seed: seed + r, heartbeatMs, baseline: flags.baseline === true }))
       out = results.length === 1 ? results[0] as unknown as Record<string, unknown> : medianResult(results as unknown as NetResult[]) as unknown as Record<string, unknown>
     } else {
-      if (!NET_SCENARIOS.includes(flags.scenario as NetScenario)) {
+      if (!NET_SCENARIOS.includes(flags.scenario)) {
         throw new SimUsageError(`scenario ${JSON.stringify(flags.scenario)} is not available on transport ${flags.transport}; choose one of ${NET_SCENARIOS.join(', ')} (or --transport none for the algorithm-level scenarios)`)
       }
       const results: NetResult[] = []
+      const negotiated = ['cold-start', 'steady', 'heal'].includes(flags.scenario)
+      if (negotiated) {
+        const base = { nodes, blocks, transport: flags.transport, heartbeatMs, replication: int('replication', flags.replication ?? '2', 1) }
+        const scenario = flags.scenario === 'heal' ? 'crash' as const : flags.scenario as 'cold-start' | 'steady'
+        const baselines: NetResult[] = []
+        for (let r = 0; r < runs; r++) {
+          results.push(await runNegotiated({ ...base, scenario, seed: seed + r, planner: 'petalmesh' }))
+          if (flags.baseline === true) baselines.push(await runNegotiated({ ...base, scenario, seed: seed + r, planner: 'petals' }))
+        }
+        out = medianResult(results) as unknown as Record<string, unknown>
+        out.scenario = flags.scenario
+        if (flags.baseline === true) out.baseline = { ...medianResult(baselines), scenario: flags.scenario }
+        console.log(flags.json === true ? JSON.stringify(out) : summary(out))
+        return 0
+      }
       for (let r = 0; r < runs; r++) {
-        const opts = { scenario: flags.scenario as NetScenario, nodes, blocks, seed: seed + r, transport: flags.transport, heartbeatMs, k: int('k', flags.k ?? '1', 1) }
+        const opts = { scenario: (flags.scenario === 'liveness' ? 'steady' : flags.scenario) as NetScenario, nodes, blocks, seed: seed + r, transport: flags.transport, heartbeatMs, k: int('k', flags.k ?? '1', 1) }
         // tcp: one OS process per node (realism, real SIGKILL); memory: all nodes in this process (scale).
         results.push(flags.transport === 'tcp' && (opts.scenario === 'crash' || opts.scenario === 'leave') ? await runProcessScenario(opts) : await runNetScenario(opts))
       }

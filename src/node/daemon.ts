@@ -27,6 +27,8 @@ export interface NodeOptions {
   ephemeral?: boolean
   /** Extra libp2p options (gater, gossip tuning) for tests and the simulator. */
   libp2p?: Partial<Libp2pNodeOptions>
+  /** Timing of the Petals baseline planner (benchmarks). */
+  petalsBaseline?: { startJitterMs?: number, rebalanceMs?: number, seed?: number }
   /** Recent log lines for the API's /v1/logs (the node's own, via its logger, and Petals'). */
   logRing?: LogRing
   /** The Petals backend to drive (default: the one `petals.backend` names). */
@@ -257,6 +259,8 @@ export async function startNode (opts: NodeOptions): Promise<PetalmeshNode> {
         standby: config.swarm.standby,
         params: { settleMs: config.swarm.settleMs, minGain: config.swarm.minGain, reloadMs: config.swarm.reloadMs },
         tickMs: config.swarm.heartbeatMs,
+        planner: config.swarm.planner,
+        petals: opts.petalsBaseline,
         now: opts.now
       })
       await negotiator.start()

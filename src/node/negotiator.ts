@@ -11,7 +11,8 @@
 import { EventEmitter } from 'node:events'
 import { peerIdFromString } from '@libp2p/peer-id'
 import type { Logger } from 'pino'
-import { planSpan, resolveParams, type CoverageParams, type PlanMember, type PlanDecision } from '../protocols/coverage/index.ts'
+import { planSpan, planSpanPetals, resolveParams, type CoverageParams, type PlanMember, type PlanDecision } from '../protocols/coverage/index.ts'
+import { seededRng } from '../protocols/routing/index.ts'
 import { COVERAGE_PROTOCOL, pushClaimOverStream, serveClaim } from '../protocols/negotiation/claim-stream.ts'
 import { PROTOCOL_MAJOR } from '../protocols/version.ts'
 import type { Span } from '../protocols/types.ts'
@@ -33,6 +34,13 @@ export interface NegotiatorOptions {
   params?: Partial<CoverageParams>
   /** Plan at least this often (ms). */
   tickMs?: number
+  /**
+   * 'petals' runs Petals' own block selection instead (for side-by-side benchmarks only): sleep
+   * 0–startJitterMs at random, take the weakest window, no claims; every rebalanceMs check the
+   * balance (75 % rule) and move if it fails.
+   */
+  planner?: 'petalmesh' | 'petals'
+  petals?: { startJitterMs?: number, rebalanceMs?: number, seed?: number }
   now?: () => number
 }
 
@@ -61,6 +69,7 @@ export class Negotiator extends EventEmitter<NegotiatorEvents> {
   private planning = false
   private hasLoaded = false
   private lastPlanAt = 0
+  private petalsRng: (() => number) | null = null
   private unsubscribeBackend: (() => void) | null = null
   private readonly onSwarm = (e: SwarmEvent): void => {
     // Only changes that can change a plan: membership, spans and states (not progress, not data).
@@ -99,8 +108,36 @@ export class Negotiator extends EventEmitter<NegotiatorEvents> {
       return
     }
     await membership.updateSelf({ state: this.opts.standby === true ? 'standby' : 'joining', span: null, claimMs: this.now(), prev: null })
+    if (this.opts.planner === 'petals') {
+      const rng = seededRng(`${this.opts.petals?.seed ?? 0}:${membership.peerId}`)
+      this.petalsRng = rng
+      const jitter = Math.floor(rng() * (this.opts.petals?.startJitterMs ?? 10_000))
+      this.pending = setTimeout(() => { this.pending = undefined; void this.planPetals() }, jitter)
+      this.timer = setInterval(() => { void this.planPetals() }, this.opts.petals?.rebalanceMs ?? 60_000)
+      return
+    }
     this.timer = setInterval(() => { this.schedule(0) }, this.opts.tickMs ?? 1000)
     this.schedule(this.params.settleMs)
+  }
+
+  /** Petals' own policy (the benchmark baseline): choose greedily, no claims, periodic balance check. */
+  private async planPetals (): Promise<void> {
+    if (!this.running || this.planning || this.petalsRng == null) return
+    this.planning = true
+    try {
+      const self = this.opts.membership.selfState()
+      const d = planSpanPetals(this.planInput(), { rng: this.petalsRng })
+      this.stats.lastDecision = d
+      if (d.action === 'serve' && !sameSpan(self.span, d.span)) {
+        this.stats.claims++
+        if (this.hasLoaded) this.stats.moves++
+        await this.opts.membership.updateSelf({ state: 'loading', span: d.span, claimMs: this.now(), prev: null, loading: { done: 0, total: d.span.end - d.span.start } })
+        this.emit('committed', d.span)
+        void this.setBackendSpan(d.span)
+      }
+    } finally {
+      this.planning = false
+    }
   }
 
   async stop (): Promise<void> {
@@ -115,7 +152,7 @@ export class Negotiator extends EventEmitter<NegotiatorEvents> {
 
   /** Plans soon (coalescing bursts of swarm events into one run). */
   schedule (delayMs: number): void {
-    if (!this.running || this.opts.fixedSpan != null) return
+    if (!this.running || this.opts.fixedSpan != null || this.opts.planner === 'petals') return
     if (this.pending != null) return
     // At most one plan per 100 ms: a planning round costs milliseconds and bursts of records
     // (a cohort announcing together) carry no new information between them.
