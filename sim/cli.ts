@@ -39,12 +39,18 @@ function median (xs: Array<number | null>): number | null {
 export function medianResult (runs: NetResult[]): NetResult {
   const out: Record<string, unknown> = { ...runs[0] }
   for (const key of Object.keys(runs[0]) as Array<keyof NetResult>) {
+    if (key === 'series') continue
     const v = runs[0][key]
     if (typeof v === 'number' || v === null) out[key] = median(runs.map(r => r[key] as number | null))
     if (typeof v === 'boolean') out[key] = runs.every(r => r[key] === true)
   }
   if (runs.length > 1) out.runs = runs.length
   return out as unknown as NetResult
+}
+
+function withoutSeries (r: NetResult): Record<string, unknown> {
+  const { series: _series, ...rest } = r
+  return rest as Record<string, unknown>
 }
 
 function summary (r: Record<string, unknown>): string {
@@ -108,9 +114,9 @@ export async function simMain (argv: string[]): Promise<number> {
           results.push(await runNegotiated({ ...base, scenario, seed: seed + r, planner: 'petalmesh' }))
           if (flags.baseline === true) baselines.push(await runNegotiated({ ...base, scenario, seed: seed + r, planner: 'petals' }))
         }
-        out = medianResult(results) as unknown as Record<string, unknown>
+        out = withoutSeries(medianResult(results))
         out.scenario = flags.scenario
-        if (flags.baseline === true) out.baseline = { ...medianResult(baselines), scenario: flags.scenario }
+        if (flags.baseline === true) out.baseline = { ...withoutSeries(medianResult(baselines)), scenario: flags.scenario }
         console.log(flags.json === true ? JSON.stringify(out) : summary(out))
         return 0
       }

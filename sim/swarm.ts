@@ -40,6 +40,9 @@ export interface SwarmOptions {
   /** Seed for the choice of extra dials. */
   seed?: number
   targetPeers?: number
+  /** Which planner the nodes run (the Petals baseline only for comparisons). */
+  planner?: 'petalmesh' | 'petals'
+  petalsBaseline?: { startJitterMs?: number, rebalanceMs?: number }
   /** Replication target every node plans for. */
   replication?: number
   /** Start all nodes but the first at the same moment. */
@@ -107,6 +110,7 @@ export async function startSwarm (o: SwarmOptions): Promise<Swarm> {
       throughput: spec.throughput ?? 100,
       heartbeatMs,
       replication: o.replication ?? 1,
+      planner: o.planner ?? 'petalmesh',
       suspectAfterMs: o.suspectAfterMs ?? Math.round(heartbeatMs * 2.5),
       offlineAfterMs: o.offlineAfterMs ?? heartbeatMs * 5,
       recordRefreshMs: o.recordRefreshMs ?? 30_000,
@@ -143,6 +147,7 @@ export async function startSwarm (o: SwarmOptions): Promise<Swarm> {
       privateKey: await generateKeyPair('Ed25519'),
       ephemeral: true,
       libp2p: o.libp2p,
+      petalsBaseline: { ...o.petalsBaseline, seed: o.seed ?? 1 },
       backend: spec.role === 'client' ? undefined : createSimulatedBackend({ loadMsPerBlock: o.loadMsPerBlock ?? 5, startMs: 5 }),
       self: o.self?.(i)
     })

@@ -67,6 +67,9 @@ export async function runNegotiated (o: NegotiatedOptions): Promise<NetResult> {
     })
     const nodes = swarm.nodes
     const tStart = Date.now()
+    const series: Array<[number, number]> = []
+    const recorder = setInterval(() => { series.push([Date.now() - tStart, truth(nodes, o.blocks).coveragePercent]) }, 200)
+    result.series = series
     const cov = await waitFor(() => truth(nodes, o.blocks).readyForInference, timeoutMs, 25)
     result.fullCoverageMs = cov == null ? null : Date.now() - tStart
     const rep = await waitFor(() => truth(nodes, o.blocks).minReplication >= rEff, timeoutMs, 25)
@@ -109,6 +112,7 @@ export async function runNegotiated (o: NegotiatedOptions): Promise<NetResult> {
       sample()
     } finally {
       clearInterval(sampler)
+      clearInterval(recorder)
     }
     const windowS = (Date.now() - convergedAt) / 1000
     result.bytesPerNodePerSec = Math.round((nodes.reduce((a, n) => a + n.wire.sent, 0) - sent0) / o.nodes / windowS)

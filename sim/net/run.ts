@@ -46,6 +46,8 @@ export interface NetResult {
   wallMs: number
   /** Extra scenario-specific figures. */
   extra?: Record<string, number | boolean | string | null>
+  /** Coverage over time (ms since start, percent of blocks served), for the benchmark charts. */
+  series?: Array<[number, number]>
 }
 
 /** Static spans with about two servers per block, until nodes negotiate their own. */
