@@ -9,6 +9,8 @@ import { runNetScenario, type NetResult } from './net/run.ts'
 
 const OUT = resolve(dirname(fileURLToPath(import.meta.url)), '..', 'bench')
 const quick = process.argv.includes('--quick')
+// 10,000 nodes at the algorithm level takes minutes by itself: opt in with --large.
+const large = process.argv.includes('--large')
 
 interface Row {
   scenario: string
@@ -73,7 +75,7 @@ async function main (): Promise<void> {
   try {
     const algo = await import('./algo/index.ts')
     for (const [scenario, nodes, blocks] of [['cold-start', 1000, 100], ['churn', 1000, 100], ['cold-start', 10_000, 1000]] as const) {
-      if (quick && nodes > 1000) continue
+      if (nodes > 1000 && !large) continue
       process.stderr.write(`bench: algorithm-level ${scenario} ${nodes} nodes\n`)
       const r = await algo.runAlgoScenario({ scenario, nodes, blocks, seed: 1, heartbeatMs: 1000, baseline: true })
       const { baseline, ...pm } = r as unknown as NetResult & { baseline?: NetResult | null }
