@@ -152,6 +152,7 @@ export class Membership extends EventEmitter<MembershipEvents> {
   private heartbeatTimer: ReturnType<typeof setTimeout> | undefined
   private lastHeartbeatSeq = 0n
   private provideRetries = 0
+  private provideRetryPending = false
   private readonly addrsLearned = new Map<string, string>()
   private readonly onDisconnect = (evt: CustomEvent<PeerId>): void => { this.handleDisconnect(evt.detail.toString()) }
   private readonly onIdentify = (evt: CustomEvent<{ peerId: PeerId, protocols: string[] }>): void => { this.handleIdentify(evt.detail.peerId.toString(), evt.detail.protocols) }
@@ -476,7 +477,7 @@ export class Membership extends EventEmitter<MembershipEvents> {
     if (m == null || (m.liveness !== 'alive' && m.liveness !== 'suspect')) return
     const seen = m.heartbeatSeq > m.recordSeq ? m.heartbeatSeq : m.recordSeq
     // We heard the subject after the reporter lost it, and recently: not our problem to confirm.
-    if (seen > subjectSeq && this.now() - m.lastHeardMs < this.timing.heartbeatMs) return
+    if (seen > subjectSeq && this.now() - m.lastHeardMs < this.heartbeatPeriodMs()) return
     void this.confirm(subject, `reported unreachable by ${reporter}`, false)
   }
 
@@ -635,13 +636,13 @@ export class Membership extends EventEmitter<MembershipEvents> {
    * instance, ask again a little later: a crashed predecessor stays silent, a live twin's heartbeat
    * sequence number moves on. (Gossip cannot prove it: peers route our own id's messages as ours.)
    */
-  async checkNoTwin (waitMs = Math.round(1.5 * this.timing.heartbeatMs) + 200): Promise<void> {
+  async checkNoTwin (waitMs = Math.round(1.5 * this.heartbeatPeriodMs()) + 200): Promise<void> {
     const other = async (peer: string): Promise<{ hbSeq: bigint, recordSeq: bigint, heardAgoMs: number } | null> => {
       const res = await this.fetchSnapshot(peer, { includeDeparted: false, timeoutMs: 3000 })
       for (const e of res.entries) {
         if (e.record == null) continue
         const rec = await verifySignedRecord(e.record, { now: this.now(), model: this.opts.model, allowOld: true })
-        if (rec.ok && rec.value.peerId === this.peerId && rec.value.instance !== this.instance && Number(e.heardAgoMs) < this.timing.offlineAfterMs) {
+        if (rec.ok && rec.value.peerId === this.peerId && rec.value.instance !== this.instance && Number(e.heardAgoMs) < this.timing.offlineAfterMs * this.heartbeatPeriodMs() / this.timing.heartbeatMs) {
           return { hbSeq: e.heartbeatSeq, recordSeq: rec.value.seq, heardAgoMs: Number(e.heardAgoMs) }
         }
       }
@@ -699,10 +700,11 @@ export class Membership extends EventEmitter<MembershipEvents> {
       this.log.debug({ err: (err as Error).message }, 'DHT provide failed (will retry)')
     }
     // A node that provided before it had DHT peers stored nothing: try again soon, not in 10 min.
-    if (stored === 0 && this.running) {
-      this.provideRetries++
+    if (stored === 0 && this.running && !this.provideRetryPending) {
       const delay = Math.min(60_000, 2000 * 2 ** Math.min(this.provideRetries, 5))
-      setTimeout(() => { void this.provide() }, delay).unref()
+      this.provideRetries++
+      this.provideRetryPending = true
+      setTimeout(() => { this.provideRetryPending = false; void this.provide() }, delay).unref()
     } else {
       this.provideRetries = 0
     }

@@ -96,7 +96,7 @@ export class Negotiator extends EventEmitter<NegotiatorEvents> {
         if (!res.ok) return { protocol: PROTOCOL_MAJOR, overlapping: [], error: res.reason ?? 'rejected' }
         const claimed = membership.view.get(from)?.record.span
         return { protocol: PROTOCOL_MAJOR, overlapping: claimed == null ? [] : membership.entriesOverlapping(claimed), error: '' }
-      })
+      }, { onReject: (reason) => { this.opts.log.debug({ peer: from, reason }, 'bad claim push') } })
     }, { maxInboundStreams: 16, force: true })
     this.unsubscribeBackend = backend.onStatus(s => { this.onBackend(s) })
     membership.on('swarm', this.onSwarm)
@@ -270,7 +270,8 @@ export class Negotiator extends EventEmitter<NegotiatorEvents> {
       try {
         const stream = await libp2p.dialProtocol(peerIdFromString(p), COVERAGE_PROTOCOL, { signal: AbortSignal.timeout(2000) })
         const reply = await pushClaimOverStream(stream, { protocol: PROTOCOL_MAJOR, claim: signed })
-        if (reply.overlapping.length > 0) await membership.applySnapshot({ protocol: PROTOCOL_MAJOR, model: membership.model, entries: reply.overlapping, error: '' }, p)
+        if (reply.error !== '') this.opts.log.debug({ peer: p, error: reply.error }, 'claim push refused')
+        else if (reply.overlapping.length > 0) await membership.applySnapshot({ protocol: PROTOCOL_MAJOR, model: membership.model, entries: reply.overlapping, error: '' }, p)
       } catch {}
     }))
     this.schedule(0)

@@ -556,7 +556,7 @@ export interface NodeRecord {
   claimMs: bigint
   reachability: Reachability
   replication: number
-  prevState: NodeStateCode
+  prevState?: NodeStateCode
   prevSpan?: Span
   addrs: string[]
 }
@@ -681,7 +681,7 @@ export namespace NodeRecord {
           w.uint32(obj.replication)
         }
 
-        if (obj.prevState != null && __NodeStateCodeValues[obj.prevState] !== 0) {
+        if (obj.prevState != null) {
           w.uint32(184)
           NodeStateCode.codec().encode(obj.prevState, w)
         }
@@ -722,7 +722,6 @@ export namespace NodeRecord {
           claimMs: 0n,
           reachability: Reachability.UNKNOWN,
           replication: 0,
-          prevState: NodeStateCode.STANDBY,
           addrs: []
         }
 

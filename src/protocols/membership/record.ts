@@ -135,7 +135,7 @@ export function encodeRecord (r: NodeRecordData): Uint8Array {
     claimMs: BigInt(Math.floor(r.claimMs)),
     reachability: REACH_TO_CODE[r.reachability],
     replication: r.replication,
-    prevState: STATE_TO_CODE[r.prev?.state ?? 'standby'],
+    prevState: r.prev == null ? undefined : STATE_TO_CODE[r.prev.state],
     prevSpan: r.prev?.span ?? undefined,
     addrs: r.addrs
   })
@@ -259,8 +259,8 @@ export function decodeRecord (bytes: Uint8Array, ctx: RecordContext): Result<Nod
   const reach = CODE_TO_REACH.get(r.reachability)
   if (reach == null) return reject('unknown reachability')
   if (r.addrs.length > LIMITS.maxMultiaddrs || !r.addrs.every(validMultiaddr)) return reject('bad node addresses')
-  const prevState = codeToState(r.prevState)
-  if (prevState == null) return reject('unknown previous state')
+  const prevState = r.prevState == null ? null : codeToState(r.prevState)
+  if (r.prevState != null && prevState == null) return reject('unknown previous state')
   let prevSpan: Span | null = null
   if (r.prevSpan != null) {
     prevSpan = { start: r.prevSpan.start, end: r.prevSpan.end }
@@ -290,7 +290,7 @@ export function decodeRecord (bytes: Uint8Array, ctx: RecordContext): Result<Nod
       claimMs: Number(r.claimMs),
       reachability: reach,
       replication: r.replication,
-      prev: state === 'joining' && (prevSpan != null || prevState !== 'standby') ? { state: prevState, span: prevSpan } : null,
+      prev: state === 'joining' && prevState != null ? { state: prevState, span: prevSpan } : null,
       addrs: [...r.addrs]
     }
   }
