@@ -84,6 +84,8 @@ export interface MembershipOptions {
   self?: Partial<SelfState>
   log: Logger
   now?: () => number
+  /** Admission policy: records and heartbeats of peers it refuses are rejected (and counted). */
+  admitted?: (peerId: string) => boolean
 }
 
 export interface MembershipStats {
@@ -403,6 +405,7 @@ export class Membership extends EventEmitter<MembershipEvents> {
 
   private async validateSwarmMessage (from: PeerId, msg: Message): Promise<TopicValidatorResult> {
     if (msg.type !== 'signed') return this.rejectMsg(from, { reason: 'unsigned message' })
+    if (this.opts.admitted?.(msg.from.toString()) === false) return this.rejectMsg(from, { reason: 'author not admitted' })
     const decoded = decodeSwarmMessage(msg.data)
     if (!decoded.ok) return this.rejectMsg(from, decoded)
     const now = this.now()
@@ -427,6 +430,7 @@ export class Membership extends EventEmitter<MembershipEvents> {
 
   private validateHeartbeat (from: PeerId, msg: Message): TopicValidatorResult {
     if (msg.type !== 'signed') return this.rejectMsg(from, { reason: 'unsigned message' })
+    if (this.opts.admitted?.(msg.from.toString()) === false) return this.rejectMsg(from, { reason: 'author not admitted' })
     const hb = decodeHeartbeat(msg.data, this.now())
     if (!hb.ok) return this.rejectMsg(from, hb)
     const author = msg.from.toString()
@@ -600,6 +604,7 @@ export class Membership extends EventEmitter<MembershipEvents> {
         this.countReject(fromPeer, `snapshot entry: ${rec.reason}`)
         continue
       }
+      if (this.opts.admitted?.(rec.value.peerId) === false) { rejected++; continue }
       this.learnBlocks(rec.value.totalBlocks)
       const liveness = codeToState(e.liveness) ?? 'offline'
       const heardAgoMs = Math.min(Number(e.heardAgoMs), 365 * 24 * 3600_000)
