@@ -4,7 +4,7 @@ import { runNetScenario, type NetScenario, type NetResult } from './net/run.ts'
 import { runProcessScenario } from './net/procs.ts'
 import { runNegotiated } from './net/negotiated.ts'
 
-const NET_SCENARIOS: readonly string[] = ['cold-start', 'steady', 'heal', 'crash', 'leave', 'discovery', 'liveness']
+const NET_SCENARIOS: readonly string[] = ['cold-start', 'join', 'steady', 'heal', 'churn', 'partition', 'crash', 'leave', 'discovery', 'liveness']
 
 interface SimFlags {
   scenario: string
@@ -105,10 +105,10 @@ export async function simMain (argv: string[]): Promise<number> {
         throw new SimUsageError(`scenario ${JSON.stringify(flags.scenario)} is not available on transport ${flags.transport}; choose one of ${NET_SCENARIOS.join(', ')} (or --transport none for the algorithm-level scenarios)`)
       }
       const results: NetResult[] = []
-      const negotiated = ['cold-start', 'steady', 'heal'].includes(flags.scenario)
+      const negotiated = ['cold-start', 'join', 'steady', 'heal', 'churn', 'partition'].includes(flags.scenario)
       if (negotiated) {
         const base = { nodes, blocks, transport: flags.transport, heartbeatMs, replication: int('replication', flags.replication ?? '2', 1) }
-        const scenario = flags.scenario === 'heal' ? 'crash' as const : flags.scenario as 'cold-start' | 'steady'
+        const scenario = flags.scenario === 'heal' ? 'crash' as const : flags.scenario as 'cold-start' | 'steady' | 'join' | 'churn' | 'partition'
         const baselines: NetResult[] = []
         for (let r = 0; r < runs; r++) {
           results.push(await runNegotiated({ ...base, scenario, seed: seed + r, planner: 'petalmesh' }))

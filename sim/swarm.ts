@@ -6,6 +6,7 @@ import { startNode, type PetalmeshNode } from '../src/node/daemon.ts'
 import { silentLogger, createLogger, type Logger } from '../src/node/logger.ts'
 import type { Libp2pNodeOptions } from '../src/node/libp2p.ts'
 import type { SelfState } from '../src/node/membership.ts'
+import type { ConnectionGater } from '@libp2p/interface'
 import { createSimulatedBackend } from '../src/petals-bridge/index.ts'
 
 let swarmCounter = 0
@@ -40,6 +41,8 @@ export interface SwarmOptions {
   /** Seed for the choice of extra dials. */
   seed?: number
   targetPeers?: number
+  /** A connection gater per node (given the node's own peer id, once known), e.g. to cut partitions. */
+  gater?: (selfId: () => string) => ConnectionGater
   /** Which planner the nodes run (the Petals baseline only for comparisons). */
   planner?: 'petalmesh' | 'petals'
   petalsBaseline?: { startJitterMs?: number, rebalanceMs?: number }
@@ -141,16 +144,18 @@ export async function startSwarm (o: SwarmOptions): Promise<Swarm> {
       }
     }
     const log: Logger = o.log === true ? createLogger({ level: 'info', format: 'json', base: { node: i } }) : silentLogger()
+    let selfId = ''
     const node = await startNode({
       config: baseConfig(i, spec, boot),
       log,
       privateKey: await generateKeyPair('Ed25519'),
       ephemeral: true,
-      libp2p: o.libp2p,
+      libp2p: o.gater != null ? { ...o.libp2p, connectionGater: o.gater(() => selfId) } : o.libp2p,
       petalsBaseline: { ...o.petalsBaseline, seed: o.seed ?? 1 },
       backend: spec.role === 'client' ? undefined : createSimulatedBackend({ loadMsPerBlock: o.loadMsPerBlock ?? 5, startMs: 5 }),
       self: o.self?.(i)
     })
+    selfId = node.peerId
     nodes.push(node)
     return node
   }

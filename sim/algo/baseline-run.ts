@@ -66,8 +66,12 @@ export function runBaseline (script: Script, s: RunnerSettings): RunnerOutput {
     truth.setPlanned(t, i, counts(rec) ? span : null)
   }
   /** What node j has heard: global T with the publications still in flight to j undone. */
+  const vbuf = new Float64Array(L)
+  const wbuf = new Float64Array(L)
+  /** Note: returns a shared buffer, valid until the next call. */
   const viewT = (j: number, now: number): { T: Float64Array, ov: Map<number, Rec | null> } => {
-    const v = Float64Array.from(T)
+    const v = vbuf
+    v.set(T)
     const ov = world.viewOverrides(j, now)
     for (const [p, r] of ov) { contrib(p, world.records[p], -1, v); contrib(p, r, 1, v) }
     reads++; readBytes += entries * P.entryBytes
@@ -124,29 +128,35 @@ export function runBaseline (script: Script, s: RunnerSettings): RunnerOutput {
     if (P.balanceQuality > 1) move = true
     else {
       const initial = minOf(v)
-      const w = Float64Array.from(v)
+      const w = wbuf
+      w.set(v)
       for (let b = me.start; b < me.end; b++) w[b] -= world.nodes[i].throughput * (1 + 1e-3)
       if (!(initial > 1e-3 && minOf(w) <= 0) && petalsChooseBestStart(w, k) !== me.start) {
         fullChecks++
-        const spans: PetalsSpan[] = []
-        let local = -1
-        for (const p of byPeer) {
-          const r = ov.has(p) ? ov.get(p)! : world.records[p]
-          if (!counts(r)) continue
-          if (p === i) local = spans.length
-          spans.push({ peerId: world.nodes[p].peerId, start: r!.span!.start, len: r!.span!.end - r!.span!.start, throughput: world.nodes[p].throughput })
+        const spansInView = (): { spans: PetalsSpan[], local: number } => {
+          const spans: PetalsSpan[] = []
+          let local = -1
+          for (const p of byPeer) {
+            const r = ov.has(p) ? ov.get(p)! : world.records[p]
+            if (!counts(r)) continue
+            if (p === i) local = spans.length
+            spans.push({ peerId: world.nodes[p].peerId, start: r!.span!.start, len: r!.span!.end - r!.span!.start, throughput: world.nodes[p].throughput })
+          }
+          return { spans, local }
         }
-        if (local < 0) move = false
-        else if (!P.shareReshuffle) move = petalsShouldChooseOtherFrom(v, spans, local, { balanceQuality: P.balanceQuality, rng, maxPasses: P.maxPasses, stats: passStats })
-        else {
+        if (!P.shareReshuffle) {
+          const { spans, local } = spansInView()
+          move = local >= 0 && petalsShouldChooseOtherFrom(v, spans, local, { balanceQuality: P.balanceQuality, rng, maxPasses: P.maxPasses, stats: passStats })
+        } else {
           // Big swarms: one re-shuffle estimate per distinct view of the throughputs (JOINING→ONLINE
           // changes nothing Petals reads), shared by every check on that view.
           const key = hashT(v)
           let newT = reshuffleCache.get(key)
           if (newT == null) {
             reshuffles++
+            const { spans, local } = spansInView()
             const u = Float64Array.from(v)
-            petalsShouldChooseOtherFrom(u, spans, local, { balanceQuality: 0, rng, maxPasses: P.maxPasses, stats: passStats })
+            if (local >= 0) petalsShouldChooseOtherFrom(u, spans, local, { balanceQuality: 0, rng, maxPasses: P.maxPasses, stats: passStats })
             newT = minOf(u)
             if (reshuffleCache.size > 64) reshuffleCache.clear()
             reshuffleCache.set(key, newT)

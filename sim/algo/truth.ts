@@ -84,7 +84,8 @@ export function createTruth (nodes: NodeSpec[], o: TruthOptions): Truth {
   }
 
   const advance = (t: number): void => {
-    if (rDirty) recountR()
+    // The reachable replication changes only with the node set: recount once per instant, not per node.
+    if (rDirty && t > lastT) recountR()
     if (t > lastT) {
       const a = Math.max(lastT, o.measureFrom); const b = Math.min(t, o.end)
       if (b > a && zeroOnline === 0) okTime += b - a
@@ -93,8 +94,7 @@ export function createTruth (nodes: NodeSpec[], o: TruthOptions): Truth {
   }
 
   const checkMilestones = (t: number): void => {
-    if (rDirty) recountR()
-    if (t < o.trigger) return
+    if (t < o.trigger || rDirty) return
     const covered = zeroPlanned === 0
     const replicated = covered && belowR === 0
     // Never lost since the trigger: the time is 0, not the first moment we looked.
@@ -178,6 +178,7 @@ export function createTruth (nodes: NodeSpec[], o: TruthOptions): Truth {
     onlineCount: () => onlineCnt,
     finish (t) {
       advance(t)
+      if (rDirty) recountR()
       checkMilestones(t)
       if (brokenSince != null) { brokenTotal += t - brokenSince; brokenSince = null }
       const measured = Math.max(0, Math.min(t, o.end) - o.measureFrom)

@@ -6,9 +6,10 @@ import type { PetalmeshNode } from '../../src/node/daemon.ts'
 import { computeCoverage } from '../../src/node/swarm-view.ts'
 import { effectiveReplication, upperBound } from '../../src/protocols/coverage/index.ts'
 import type { NetResult } from './run.ts'
+import type { ConnectionGater } from '@libp2p/interface'
 
 export interface NegotiatedOptions {
-  scenario: 'cold-start' | 'steady' | 'crash'
+  scenario: 'cold-start' | 'steady' | 'crash' | 'join' | 'churn' | 'partition'
   nodes: number
   blocks: number
   seed: number
@@ -52,8 +53,17 @@ export async function runNegotiated (o: NegotiatedOptions): Promise<NetResult> {
   }
   let swarm: Swarm | null = null
   try {
+    // partition: a gater shared by all nodes, so the runner can cut the swarm in two and heal it.
+    const side = new Map<string, number>()
+    let partitioned = false
+    const blocked = (a: string, b: string): boolean => partitioned && side.has(a) && side.has(b) && side.get(a) !== side.get(b)
+    const gaterFor = (self: () => string): ConnectionGater => ({
+      denyDialPeer: (peer) => blocked(self(), peer.toString()),
+      denyInboundEncryptedConnection: (peer) => blocked(self(), peer.toString()),
+      denyOutboundEncryptedConnection: (peer) => blocked(self(), peer.toString())
+    })
     swarm = await startSwarm({
-      nodes: o.nodes,
+      nodes: o.scenario === 'join' ? 1 : o.nodes,
       transport: o.transport,
       totalBlocks: o.blocks,
       heartbeatMs: o.heartbeatMs,
@@ -63,9 +73,17 @@ export async function runNegotiated (o: NegotiatedOptions): Promise<NetResult> {
       replication: o.replication,
       planner: o.planner,
       loadMsPerBlock: 20,
-      spec: i => profile[i]
+      spec: i => profile[i % profile.length],
+      ...(o.scenario === 'partition' ? { gater: (selfId: () => string) => gaterFor(selfId) } : {})
     })
     const nodes = swarm.nodes
+    if (o.scenario === 'join') {
+      // Nodes arrive one by one, a heartbeat apart.
+      for (let i = 1; i < o.nodes; i++) {
+        await new Promise(resolve => setTimeout(resolve, o.heartbeatMs))
+        await swarm.add(profile[i])
+      }
+    }
     const tStart = Date.now()
     const series: Array<[number, number]> = []
     const recorder = setInterval(() => { series.push([Date.now() - tStart, truth(nodes, o.blocks).coveragePercent]) }, 200)
@@ -106,6 +124,41 @@ export async function runNegotiated (o: NegotiatedOptions): Promise<NetResult> {
         result.detectMs = det == null ? null : Date.now() - tk
         const healed = await waitFor(() => truth(nodes, o.blocks).readyForInference && settled(nodes), timeoutMs, 25)
         result.healMs = healed == null ? null : Date.now() - tk
+      } else if (o.scenario === 'churn') {
+        // Seeded random joins and crashes, one every 2 heartbeats, for 20 heartbeats.
+        const r = rng(o.seed + 11)
+        let worstHeal = 0
+        for (let step = 0; step < 10; step++) {
+          const live = nodes.filter(n => n.libp2p.status === 'started')
+          if (r() < 0.5 && live.length > 3) {
+            const v = live[1 + Math.floor(r() * (live.length - 1))]
+            const tk = Date.now()
+            await v.membership.stop({ graceful: false })
+            await v.libp2p.stop()
+            await v.negotiator?.stop()
+            const back = await waitFor(() => truth(nodes, o.blocks).readyForInference, 2 * o.heartbeatMs, 25)
+            worstHeal = Math.max(worstHeal, back == null ? 2 * o.heartbeatMs : Date.now() - tk)
+          } else {
+            await swarm.add(profile[Math.floor(r() * profile.length)])
+          }
+          await new Promise(resolve => setTimeout(resolve, 2 * o.heartbeatMs))
+        }
+        result.healMs = worstHeal
+      } else if (o.scenario === 'partition') {
+        // Cut the swarm in two halves, wait until each half has declared the other offline, heal.
+        nodes.forEach((n, i) => side.set(n.peerId, i % 2))
+        const tk = Date.now()
+        partitioned = true
+        await Promise.all(nodes.map(async n => {
+          for (const p of n.libp2p.getPeers()) if (blocked(n.peerId, p.toString())) await n.libp2p.hangUp(p).catch(() => {})
+        }))
+        const split = await waitFor(() => nodes.every(n => nodes.every(m => m === n || side.get(m.peerId) === side.get(n.peerId) || n.membership.view.get(m.peerId)?.liveness !== 'alive')), timeoutMs, 50)
+        result.detectMs = split == null ? null : Date.now() - tk
+        await new Promise(resolve => setTimeout(resolve, 2 * o.heartbeatMs))
+        partitioned = false
+        const th = Date.now()
+        const whole = await waitFor(() => nodes.every(n => n.membership.view.live().length === nodes.length - 1), timeoutMs, 50)
+        result.healMs = whole == null ? null : Date.now() - th
       } else {
         await new Promise(resolve => setTimeout(resolve, 3 * o.heartbeatMs))
       }
