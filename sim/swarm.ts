@@ -8,6 +8,7 @@ import type { Libp2pNodeOptions } from '../src/node/libp2p.ts'
 import type { SelfState } from '../src/node/membership.ts'
 import type { ConnectionGater } from '@libp2p/interface'
 import { createSimulatedBackend } from '../src/petals-bridge/index.ts'
+import { seededRng } from '../src/protocols/routing/index.ts'
 
 let swarmCounter = 0
 
@@ -67,16 +68,9 @@ export interface Swarm {
   opts: Required<Pick<SwarmOptions, 'transport' | 'model' | 'totalBlocks' | 'heartbeatMs'>>
 }
 
-/** Deterministic PRNG (mulberry32) so a seed reproduces the same topology. */
+/** Deterministic PRNG so a seed reproduces the same topology (the router's seeded generator). */
 export function rng (seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6D2B79F5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
+  return seededRng(seed)
 }
 
 export async function startSwarm (o: SwarmOptions): Promise<Swarm> {

@@ -6,6 +6,7 @@ import type { PetalmeshNode } from '../../src/node/daemon.ts'
 import { computeCoverage } from '../../src/node/swarm-view.ts'
 import type { MemberInfo } from '../../src/protocols/types.ts'
 import { discoverRoute } from '../../src/client/discover.ts'
+import type { SimResult } from '../types.ts'
 
 export type NetScenario = 'crash' | 'leave' | 'steady' | 'discovery'
 
@@ -23,29 +24,9 @@ export interface NetRunOptions {
   timeoutMs?: number
 }
 
-export interface NetResult {
-  scenario: string
-  nodes: number
-  blocks: number
-  seed: number
-  transport: string
-  heartbeatMs: number
+/** The simulator's one result shape (sim/types.ts), plus the coverage series the bench charts. */
+export type NetResult = SimResult & {
   converged: boolean
-  fullCoverageMs: number | null
-  replicationMs: number | null
-  duplicateClaims: number | null
-  moves: number | null
-  movesPerNodePerHour: number | null
-  detectMs: number | null
-  healMs: number | null
-  availability: number | null
-  bottleneckRatio: number | null
-  routeMs: number | null
-  bytesPerNodePerSec: number | null
-  rssMbPerNode: number | null
-  wallMs: number
-  /** Extra scenario-specific figures. */
-  extra?: Record<string, number | boolean | string | null>
   /** Coverage over time (ms since start, percent of blocks served), for the benchmark charts. */
   series?: Array<[number, number]>
 }
