@@ -4,11 +4,13 @@ import { homedir } from 'node:os'
 import { join } from 'node:path'
 import { registerClientCommands } from './client-commands.ts'
 import { registerPetalsCommands } from './petals-commands.ts'
+import { registerTrustCommands } from './trust-commands.ts'
 import { discoverRoute } from '../client/discover.ts'
 import { readDefaultBootstrap } from '../node/config.ts'
 
 export function registerExtraCommands (program: Command): void {
   registerClientCommands(program)
+  registerTrustCommands(program)
   registerPetalsCommands(program, {
     defaultDataDir: process.env.PETALMESH_DATA_DIR ?? join(homedir(), '.petalmesh'),
     // `petalmesh generate`: the Petals client's initial_peers come from a route through the mesh.

@@ -10,6 +10,7 @@ import { parse as parseYaml } from 'yaml'
 import { multiaddr } from '@multiformats/multiaddr'
 import { ConfigError } from '../util/errors.ts'
 import { petalsConfigSchema } from '../petals-bridge/config.ts'
+import { trustConfigSchema } from './trust/config.ts'
 
 const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..')
 export const DEFAULT_BOOTSTRAP_FILE = join(PROJECT_ROOT, 'bootstrap.json')
@@ -77,6 +78,7 @@ export const configSchema = z.object({
     .refine(s => { const m = /^(\d+):(\d+)$/.exec(s.span ?? ''); return m == null || (Number(m[1]) < Number(m[2]) && (s.totalBlocks === 0 || Number(m[2]) <= s.totalBlocks)) }, { message: 'must satisfy start < end <= swarm.totalBlocks', path: ['span'] })
     .prefault({}),
   petals: petalsConfigSchema.prefault({}),
+  trust: trustConfigSchema.prefault({}),
   api: z.object({
     enabled: z.boolean().default(true).describe('Serve the local HTTP API and dashboard'),
     host: z.string().default('127.0.0.1').describe('API bind address; beyond loopback, mutating calls need a token'),

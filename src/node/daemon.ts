@@ -13,6 +13,8 @@ import type { PetalmeshConfig } from './config.ts'
 import type { Span } from '../protocols/types.ts'
 import { swarmTopics } from '../protocols/membership/topics.ts'
 import { PetalmeshError } from '../util/errors.ts'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import { createTrust, type Trust } from './trust/index.ts'
 import { wireCounter, type WireCounts } from './wire-metrics.ts'
 import { Negotiator } from './negotiator.ts'
 import type { LogRing } from './api/logs.ts'
@@ -129,6 +131,21 @@ export async function startNode (opts: NodeOptions): Promise<PetalmeshNode> {
       throw err
     }
   }
+  let trust: Trust
+  try {
+    trust = await createTrust(config.trust, {
+      self: peerIdFromPrivateKey(privateKey).toString(),
+      onWarn: (msg) => { log.warn(msg) },
+      onError: (err) => { log.error({ err: err.message }, 'trust list reload failed; keeping the previous lists') },
+      onReload: (lists) => { log.info({ allow: lists.allow.length, deny: lists.deny.length }, 'admission lists reloaded') },
+      onDisconnect: (peers) => { log.warn({ peers }, 'disconnected peers that are no longer admitted') }
+    })
+  } catch (err) {
+    await releaseAll()
+    throw err
+  }
+  cleanups.push(async () => { trust.close() })
+  if (trust.swarmKey != null) log.info({ source: trust.swarmKey.source, fingerprint: trust.swarmKey.fingerprint }, 'private swarm: only peers with this swarm key can connect')
   const topics = swarmTopics(config.swarm.model)
   // Invalid messages on our topics must cost the sender: without per-topic params, rejects score 0.
   const topicScore = petalmeshTopicScoreParams()
@@ -145,6 +162,8 @@ export async function startNode (opts: NodeOptions): Promise<PetalmeshNode> {
     maxIncomingPending: config.network.maxIncomingPending,
     ipColocationWhitelist: config.network.ipColocationWhitelist,
     topicScoreParams: { [topics.records]: topicScore, [topics.heartbeats]: topicScore },
+    connectionGater: trust.gater,
+    connectionProtector: trust.connectionProtector,
     ...opts.libp2p
   }).catch(async (err: unknown) => { await releaseAll(); throw err })
   const timing: Partial<MembershipTiming> = {
@@ -167,6 +186,7 @@ export async function startNode (opts: NodeOptions): Promise<PetalmeshNode> {
     role: config.swarm.role,
     timing,
     log,
+    admitted: (peerId) => trust.policy.isAdmitted(peerId),
     now: opts.now,
     self: {
       state: !isServer ? 'standby' : span != null ? 'loading' : config.swarm.standby ? 'standby' : 'joining',
@@ -229,6 +249,7 @@ export async function startNode (opts: NodeOptions): Promise<PetalmeshNode> {
   try {
     await libp2p.start()
     log.info({ peerId: libp2p.peerId.toString(), addrs: libp2p.getMultiaddrs().map(String), model: config.swarm.model, role: config.swarm.role }, 'libp2p started')
+    trust.attach(libp2p)
     await membership.start()
     dialer = startDialer(libp2p, {
       bootstrap: config.bootstrap,

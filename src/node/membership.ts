@@ -405,7 +405,7 @@ export class Membership extends EventEmitter<MembershipEvents> {
 
   private async validateSwarmMessage (from: PeerId, msg: Message): Promise<TopicValidatorResult> {
     if (msg.type !== 'signed') return this.rejectMsg(from, { reason: 'unsigned message' })
-    if (this.opts.admitted?.(msg.from.toString()) === false) return this.rejectMsg(from, { reason: 'author not admitted' })
+    if (this.opts.admitted?.(msg.from.toString()) === false) return this.rejectMsg(from, { reason: 'author not admitted', ignore: true })
     const decoded = decodeSwarmMessage(msg.data)
     if (!decoded.ok) return this.rejectMsg(from, decoded)
     const now = this.now()
@@ -430,7 +430,7 @@ export class Membership extends EventEmitter<MembershipEvents> {
 
   private validateHeartbeat (from: PeerId, msg: Message): TopicValidatorResult {
     if (msg.type !== 'signed') return this.rejectMsg(from, { reason: 'unsigned message' })
-    if (this.opts.admitted?.(msg.from.toString()) === false) return this.rejectMsg(from, { reason: 'author not admitted' })
+    if (this.opts.admitted?.(msg.from.toString()) === false) return this.rejectMsg(from, { reason: 'author not admitted', ignore: true })
     const hb = decodeHeartbeat(msg.data, this.now())
     if (!hb.ok) return this.rejectMsg(from, hb)
     const author = msg.from.toString()
