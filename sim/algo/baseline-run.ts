@@ -44,11 +44,13 @@ export function runBaseline (script: Script, s: RunnerSettings): RunnerOutput {
   const passStats = { passes: 0 }
   const reshuffleCache = new Map<number, number>()
   let reshuffles = 0
+  let lastReshuffleAt = -Infinity
+  let lastReshuffle: number | undefined
   let moves = 0; let duplicates = 0; let reads = 0; let readBytes = 0; let fullChecks = 0; let checks = 0
   const detect: number[] = []
   let currentT = 0
   // Peer-id order of node indices, for should_choose_other_blocks' span list.
-  let byPeer: number[] = script.initial.map((_, i) => i).sort((a, b) => (script.initial[a].peerId < script.initial[b].peerId ? -1 : 1))
+  const byPeer: number[] = script.initial.map((_, i) => i).sort((a, b) => (script.initial[a].peerId < script.initial[b].peerId ? -1 : 1))
 
   const contrib = (i: number, r: Rec | null, sign: 1 | -1, arr: Float64Array): void => {
     if (!counts(r)) return
@@ -152,7 +154,10 @@ export function runBaseline (script: Script, s: RunnerSettings): RunnerOutput {
           // changes nothing Petals reads), shared by every check on that view.
           const key = hashT(v)
           let newT = reshuffleCache.get(key)
+          // Very big swarms: also reuse the last estimate for refreshMs of simulated time.
+          if (newT == null && P.reshuffleRefreshMs > 0 && t - lastReshuffleAt < P.reshuffleRefreshMs) newT = lastReshuffle
           if (newT == null) {
+            lastReshuffleAt = t
             reshuffles++
             const { spans, local } = spansInView()
             const u = Float64Array.from(v)
@@ -160,6 +165,7 @@ export function runBaseline (script: Script, s: RunnerSettings): RunnerOutput {
             newT = minOf(u)
             if (reshuffleCache.size > 64) reshuffleCache.clear()
             reshuffleCache.set(key, newT)
+            lastReshuffle = newT
           }
           move = newT >= initial && newT >= 1e-3 && initial / newT < P.balanceQuality - 1e-3
         }
@@ -230,7 +236,9 @@ export function runBaseline (script: Script, s: RunnerSettings): RunnerOutput {
       const i = world.addNode(j.spec)
       truth.addNode(j.spec)
       nodes.push({ alive: false, span: null, announced: false, online: false, reload: false, token: 0, aliveSince: NaN, goneAt: NaN })
-      byPeer = [...byPeer, i].sort((a, b) => (world.nodes[a].peerId < world.nodes[b].peerId ? -1 : 1))
+      let lo = 0; let hi = byPeer.length
+      while (lo < hi) { const mid = (lo + hi) >> 1; if (world.nodes[byPeer[mid]].peerId < j.spec.peerId) lo = mid + 1; else hi = mid }
+      byPeer.splice(lo, 0, i)
       start(j.t, i)
     })
   }

@@ -151,6 +151,7 @@ export function runAlgoScenario (o: AlgoOptions): SimResult {
       balanceQuality: 0.75,
       maxPasses: o.petalsMaxPasses ?? (o.nodes * blocks > 1_000_000 ? 3 : Infinity),
       shareReshuffle: o.petalsExactReshuffle === true ? false : o.nodes * blocks > 4000,
+      reshuffleRefreshMs: o.nodes * blocks > 1_000_000 ? 60_000 : 0,
       updatePeriodMs: 120_000,
       replicasPerKey: 5,
       entryBytes: PETALS_ENTRY_BYTES

@@ -1,9 +1,10 @@
 // petalmesh nodes on the simulated clock. The protocol modelled (what the network layer implements):
 // - nodes act on a shared slot grid (slotMs = heartbeat/4): at each slot a node plans from its view,
 //   then publishes what changed; a record reaches each peer after its own gossip latency;
-// - a new node announces `joining` without a span, and is planned for one slot later (settleMs);
-// - a claim is checked at the next slot; if it stands it becomes `loading`, then `online` after the
-//   load time; if it lost, the node takes its new slot in the same step (no back-off);
+// - a new node announces `joining` without a span, and is planned for once everyone has heard of it
+//   (settleMs = the gossip bound rounded up to whole slots, at least one slot);
+// - a claim is checked once everyone has heard of it (same delay); if it stands it becomes `loading`,
+//   then `online` after the load time; if it lost, the node takes its new slot in the same step;
 // - a crashed node is declared offline after detectMs; a leaving node announces `leaving`, keeps serving
 //   until every one of its blocks has another online server (or the drain limit), then goes.
 import { planSwarm, resolveParams, usableLength, type CoverageParams, type PlanDecision, type SwarmPlan } from '../../src/protocols/coverage/index.ts'
@@ -31,7 +32,9 @@ interface PNode {
 export function runPetalmesh (script: Script, s: RunnerSettings): RunnerOutput {
   const t0 = performance.now()
   const L = s.blocks
-  const params: CoverageParams = resolveParams({ ...s.coverage, settleMs: s.slotMs, reloadMs: s.reloadMs })
+  // Wait for gossip to reach everyone before planning a newcomer or trusting a claim.
+  const settleMs = Math.max(1, Math.ceil(s.latency.maxMs / s.slotMs)) * s.slotMs
+  const params: CoverageParams = resolveParams({ ...s.coverage, settleMs, reloadMs: s.reloadMs })
   const latency: LatencyModel = s.latency
   const world = createWorld(L, script.initial, latency, s.seed)
   const truth = createTruth([...script.initial], { L, R: s.replication, measureFrom: script.measureFrom, end: script.durationMs, trigger: script.trigger })
@@ -153,7 +156,9 @@ export function runPetalmesh (script: Script, s: RunnerSettings): RunnerOutput {
 
   const slot = (k: number): void => {
     const t = k * s.slotMs
+    // Claims are judged once they have had time to reach everyone; until then their owners hold.
     const joining = nodes.map((n, i) => (n.alive && n.phase === 'joining' ? i : -1)).filter(i => i >= 0)
+    const due = (i: number): boolean => t - nodes[i].since >= settleMs
     const mustEval = world.version() !== lastEvalVersion || t >= lastValidUntil || joining.length > 0 || world.inFlight(t)
     if (mustEval) {
       const versionBefore = world.version()
@@ -164,10 +169,13 @@ export function runPetalmesh (script: Script, s: RunnerSettings): RunnerOutput {
         const key = world.viewKey(0, t)
         const plan = planFor(key, 0, t)
         validUntil = plan.validUntil
-        for (const a of plan.actions) decide.push([world.indexOf(a.peerId), a.decision])
+        for (const a of plan.actions) {
+          const i = world.indexOf(a.peerId)
+          if (i >= 0 && (nodes[i].phase !== 'joining' || due(i))) decide.push([i, a.decision])
+        }
         for (const i of joining) {
           const d = plan.decisions.get(world.nodes[i].peerId)
-          if (d != null && d.action === 'stay' && t - nodes[i].since >= s.slotMs) decide.push([i, d])
+          if (d != null && d.action === 'stay' && due(i)) decide.push([i, d])
         }
       } else {
         // Views differ: plan per distinct view (exact, slower; only with long gossip delays).
@@ -177,7 +185,7 @@ export function runPetalmesh (script: Script, s: RunnerSettings): RunnerOutput {
           validUntil = Math.min(validUntil, plan.validUntil)
           const d = plan.decisions.get(world.nodes[i].peerId)
           if (d == null) continue
-          if (d.action !== 'stay' || (nodes[i].phase === 'joining' && t - nodes[i].since >= s.slotMs)) decide.push([i, d])
+          if (nodes[i].phase === 'joining' ? due(i) : d.action !== 'stay') decide.push([i, d])
         }
       }
       lastValidUntil = validUntil
@@ -188,8 +196,8 @@ export function runPetalmesh (script: Script, s: RunnerSettings): RunnerOutput {
       if (Number.isFinite(validUntil)) needSlot(slotOf(validUntil))
     }
     // Lifecycle steps due now (after planning: they reach others only later anyway).
-    const due = buckets.get(k)
-    if (due != null) { buckets.delete(k); for (const f of due) f(t) }
+    const lifecycle = buckets.get(k)
+    if (lifecycle != null) { buckets.delete(k); for (const f of lifecycle) f(t) }
     // Graceful leavers go once every block they serve has another online server.
     for (let i = 0; i < nodes.length; i++) {
       const n = nodes[i]

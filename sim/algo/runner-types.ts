@@ -42,6 +42,8 @@ export interface PetalsSettings {
    * estimate is the same computation with one random order. Needed to simulate thousands of servers.
    */
   shareReshuffle: boolean
+  /** With shareReshuffle: reuse the last estimate for this long even if the view changed (0 = never). */
+  reshuffleRefreshMs: number
   /** DHT announce period, replicas per key, and bytes per server entry in a DHT reply. */
   updatePeriodMs: number
   replicasPerKey: number

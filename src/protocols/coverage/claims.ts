@@ -10,9 +10,10 @@
 // oldest first, an older claim always beats a newer one. For a cohort, every validator rolls its members
 // back to what they were before claiming (pending newcomer, spare, or online at `prev.span`) and re-runs
 // the deterministic round as of the cohort's time on top of the older, already settled claims. A member
-// whose claim equals its slot in that re-run keeps it; the others lost. Inside a cohort the planner's
-// canonical order therefore decides who keeps contested blocks (bigger, faster, then peer-id hash).
-// The loser learns it from the same computation and re-plans at once; no random back-off.
+// whose claim is its slot in that re-run (or, for a newcomer, nearly as good as its slot there) keeps
+// it; the others lost. Inside a cohort the planner's order therefore decides who keeps contested blocks
+// (biggest block-throughput first, then peer-id hash). The loser learns it from the same computation
+// and re-plans at once; no random back-off.
 //
 // Why this is safe over gossip: the verdict on a claim depends only on claims at least as old, so a claim
 // arriving late can only ever lose, never unseat a settled one; two validators that have seen the same
@@ -20,7 +21,7 @@
 // vanished member's claim disappears with its record.
 import type { Span } from '../types.ts'
 import { planRound, type Claim, type Classified, type RoundContext } from './round.ts'
-import type { RoundNode } from './round-state.ts'
+import { addSpan, scoreWindow, type RoundNode, type RoundState } from './round-state.ts'
 import { classify } from './round.ts'
 import { resolveParams, type CoverageParams, type PlanMember } from './types.ts'
 
@@ -35,6 +36,26 @@ function sameSpan (a: Span | null | undefined, b: Span | null | undefined): bool
 
 function wasServing (c: Claim): boolean {
   return c.prev != null && (c.prev.state === 'online' || c.prev.state === 'loading') && c.prev.span != null
+}
+
+/**
+ * A newcomer's claim stands if it is its slot in the re-run, or nearly as good there: no fewer blocks
+ * covered or replicated, and at least (1 − CLAIM_TOLERANCE) of the slot's throughput gain. The slack
+ * absorbs small differences between the claimant's view and the validator's (an older claim replaced
+ * meanwhile), which would otherwise ripple through every later cohort when gossip is slow.
+ */
+export const CLAIM_TOLERANCE = 0.25
+
+function closeEnough (st: RoundState, c: Claim, slot: Span | undefined): boolean {
+  if (slot == null || c.span == null) return false
+  if (sameSpan(slot, c.span)) return true
+  const len = c.span.end - c.span.start
+  if (len !== slot.end - slot.start) return false
+  addSpan(st, slot, c.tq, -1)
+  const mine = scoreWindow(st, c.span.start, len, c.tq)
+  const best = scoreWindow(st, slot.start, len, c.tq)
+  addSpan(st, slot, c.tq, 1)
+  return mine.cover >= best.cover && mine.repl >= best.repl && mine.gain >= (1 - CLAIM_TOLERANCE) * best.gain
 }
 
 /** Validates every claim cohort of a classified view, oldest first. */
@@ -67,10 +88,13 @@ export function validateCohorts (ctx: RoundContext, cls: Classified): CohortOutc
     const pendingThen = [...cls.eligible, ...cls.waiting].some(p => p.since <= since)
     const quiet = k === 0 && !pendingThen && !laterNewcomers && pool.length === 0
     const r = planRound({ ...ctx, now: since }, fixed, pool, spares, quiet)
-    const slot = new Map<string, Span>(r.joins)
-    for (const m of [...r.heals, ...r.moves]) slot.set(m.peerId, m.span)
+    const moved = new Map<string, Span>()
+    for (const m of [...r.heals, ...r.moves]) moved.set(m.peerId, m.span)
     for (const c of members) {
-      if (sameSpan(slot.get(c.peerId), c.span)) { valid.push(c); settled.push(c) } else lost.push(c)
+      const ok = moved.has(c.peerId)
+        ? sameSpan(moved.get(c.peerId), c.span) // a designated move must be exactly the designated one
+        : closeEnough(r.state, c, r.joins.get(c.peerId))
+      if (ok) { valid.push(c); settled.push(c) } else lost.push(c)
     }
   }
   return { valid, lost }

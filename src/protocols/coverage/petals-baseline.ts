@@ -36,15 +36,34 @@ function ensure (L: number): void {
   pc = new Int32Array(L + 1); cand = new Int32Array(L)
 }
 
-/** Sliding-window minimum of `a` over windows of `n`, into out[0 .. L-n]. */
-function slidingMin (a: ArrayLike<number>, L: number, n: number, out: Float64Array): void {
+let sa = new Float64Array(0); let sb = new Float64Array(0)
+
+/**
+ * Is window s (sorted) lexicographically smaller than window b (b < s)? Blocks both windows share
+ * add the same counts to both sides, so only the blocks in one window and not the other are compared.
+ */
+function windowLess (T: ArrayLike<number>, n: number, s: number, b: number): boolean {
+  const d = Math.min(s - b, n)
+  if (sa.length < d) { sa = new Float64Array(Math.max(d, 2 * sa.length)); sb = new Float64Array(sa.length) }
+  const a = sa.subarray(0, d); const c = sb.subarray(0, d)
+  for (let i = 0; i < d; i++) { a[i] = T[b + i]; c[i] = T[s + n - d + i] }
+  a.sort(); c.sort()
+  for (let i = 0; i < d; i++) if (c[i] !== a[i]) return c[i] < a[i]
+  return false
+}
+
+/** Levels of the sliding-minimum method before switching to pairwise comparison of the survivors. */
+const LEVELS_BEFORE_SCAN = 6
+
+/** Sliding-window minimum of a[lo..hi) over windows of `n`: out[s] for s in [lo, hi-n]. */
+function slidingMin (a: ArrayLike<number>, lo: number, hi: number, n: number, out: Float64Array): void {
   let head = 0; let tail = 0
-  for (let b = 0; b < L; b++) {
+  for (let b = lo; b < hi; b++) {
     const v = a[b]
     while (tail > head && a[dq[tail - 1]] >= v) tail--
     dq[tail++] = b
     if (dq[head] <= b - n) head++
-    if (b >= n - 1) out[b - n + 1] = a[dq[head]]
+    if (b >= lo + n - 1) out[b - n + 1] = a[dq[head]]
   }
 }
 
@@ -52,7 +71,8 @@ function slidingMin (a: ArrayLike<number>, L: number, n: number, out: Float64Arr
  * `_choose_best_start`: the start whose window, sorted ascending, is lexicographically smallest (the
  * window whose weakest block is weakest, then the next weakest…), lowest start on a full tie.
  * Comparing sorted windows equals comparing (v1, −count(v1), v2, −count(v2), …) over their distinct
- * values, so each level is a masked sliding minimum plus a prefix count.
+ * values, so each level is a masked sliding minimum plus a prefix count, restricted to the blocks the
+ * remaining candidate windows span (overlapping windows tie for many levels).
  */
 export function petalsChooseBestStart (throughputs: ArrayLike<number>, numBlocks: number): number {
   const T = throughputs
@@ -65,10 +85,11 @@ export function petalsChooseBestStart (throughputs: ArrayLike<number>, numBlocks
   let nc = W
   let prev = -Infinity
   for (let level = 0; ; level++) {
-    if (level === 0) slidingMin(T, L, n, mins)
+    const lo = cand[0]; const hi = cand[nc - 1] + n
+    if (level === 0) slidingMin(T, lo, hi, n, mins)
     else {
-      for (let b = 0; b < L; b++) masked[b] = T[b] > prev ? T[b] : Infinity
-      slidingMin(masked, L, n, mins)
+      for (let b = lo; b < hi; b++) masked[b] = T[b] > prev ? T[b] : Infinity
+      slidingMin(masked, lo, hi, n, mins)
     }
     let best = Infinity
     for (let i = 0; i < nc; i++) if (mins[cand[i]] < best) best = mins[cand[i]]
@@ -77,8 +98,9 @@ export function petalsChooseBestStart (throughputs: ArrayLike<number>, numBlocks
     for (let i = 0; i < nc; i++) if (mins[cand[i]] === best) cand[k++] = cand[i]
     nc = k
     if (nc === 1) return cand[0]
-    pc[0] = 0
-    for (let b = 0; b < L; b++) pc[b + 1] = pc[b] + (T[b] === best ? 1 : 0)
+    const lo2 = cand[0]; const hi2 = cand[nc - 1] + n
+    pc[lo2] = 0
+    for (let b = lo2; b < hi2; b++) pc[b + 1] = pc[b] + (T[b] === best ? 1 : 0)
     let most = -1
     for (let i = 0; i < nc; i++) { const c = pc[cand[i] + n] - pc[cand[i]]; if (c > most) most = c }
     k = 0
@@ -86,6 +108,21 @@ export function petalsChooseBestStart (throughputs: ArrayLike<number>, numBlocks
     nc = k
     if (nc === 1) return cand[0]
     prev = best
+    if (level + 1 >= LEVELS_BEFORE_SCAN) {
+      // Survivors overlap and tie on many values (piecewise-constant loads): scan them pairwise.
+      // Knockout rounds between neighbours keep the compared windows close (cheap to compare);
+      // on a tie the lower start stays, as in Petals' min over (sorted window, start).
+      let m = nc
+      while (m > 1) {
+        let k2 = 0
+        for (let i = 0; i < m; i += 2) {
+          if (i + 1 < m && windowLess(T, n, cand[i + 1], cand[i])) cand[k2++] = cand[i + 1]
+          else cand[k2++] = cand[i]
+        }
+        m = k2
+      }
+      return cand[0]
+    }
   }
 }
 

@@ -11,7 +11,7 @@
 import type { Span } from '../types.ts'
 import { usableLength } from './coverage.ts'
 import { validateCohorts } from './claims.ts'
-import { classify, planRound, type RoundContext } from './round.ts'
+import { classify, isExpired, planRound, type RoundContext } from './round.ts'
 import type { RoundNode } from './round-state.ts'
 import { canonicalCompare } from './order.ts'
 import { resolveParams, type CoverageParams, type PlanDecision, type PlanInput, type PlanMember } from './types.ts'
@@ -91,6 +91,11 @@ export function planSwarm (view: SwarmView): SwarmPlan {
 export function planSpan (input: PlanInput): PlanDecision {
   const self = input.self
   let me: PlanMember = self
+  const params = resolveParams(input.params)
+  if (self.state === 'joining' && self.span != null && isExpired(self.since ?? -Infinity, input.now ?? Infinity, params)) {
+    // My own claim expired unanswered (I stalled): start over as a pending node.
+    me = { ...self, span: null, since: -Infinity }
+  }
   const pendingSpare = self.standby === true && (self.state === 'joining' || self.state === 'standby') && self.span == null
   if (pendingSpare) me = { ...self, state: 'standby', span: null }
   const members = input.members.filter(m => m.peerId !== self.peerId)

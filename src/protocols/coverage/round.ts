@@ -6,7 +6,7 @@ import { assignPool } from './assign.ts'
 import { clampSpan, effectiveReplication, quantize, usableLength } from './coverage.ts'
 import { planHeal, type PlannedMove } from './heal.ts'
 import { planRebalance } from './rebalance.ts'
-import { addSpan, newRoundState, type RoundNode } from './round-state.ts'
+import { addSpan, newRoundState, type RoundNode, type RoundState } from './round-state.ts'
 import type { CoverageParams, PlanMember } from './types.ts'
 import { capacityBound } from './upper-bound.ts'
 
@@ -49,6 +49,10 @@ export function toRoundNode (m: PlanMember, L: number): RoundNode {
   }
 }
 
+export function isExpired (since: number, now: number, params: CoverageParams): boolean {
+  return Number.isFinite(now) && now - since > params.claimTtlMs
+}
+
 export function classify (members: readonly PlanMember[], ctx: RoundContext): Classified {
   const out: Classified = { tooSmall: [], spares: [], established: [], claims: [], eligible: [], waiting: [] }
   const { now, params } = ctx
@@ -62,14 +66,16 @@ export function classify (members: readonly PlanMember[], ctx: RoundContext): Cl
       out.established.push(n)
       continue
     }
-    if (m.state === 'joining' && n.span != null && !(Number.isFinite(now) && now - n.since > params.claimTtlMs)) {
+    if (m.state === 'joining' && n.span != null) {
+      // A claim still joining after claimTtlMs is dropped: its claimant vanished or stalled (a stalled
+      // claimant that is still alive re-plans itself, see planSpan).
+      if (isExpired(n.since, now, params)) continue
       out.claims.push({ ...n, prev: m.prev == null ? null : { state: m.prev.state, span: clampSpan(m.prev.span, ctx.L) } })
       continue
     }
-    // Pending: no span, online without a span, or an expired claim (its claimant stalled; start over).
-    const expired = m.state === 'joining' && n.span != null
+    // Pending: no span, or online without a span.
     const p = { ...n, span: null }
-    if (expired || !Number.isFinite(n.since) || now - n.since >= params.settleMs) out.eligible.push(p)
+    if (!Number.isFinite(n.since) || now - n.since >= params.settleMs) out.eligible.push(p)
     else out.waiting.push(p)
   }
   return out
@@ -79,6 +85,8 @@ export interface RoundResult {
   joins: Map<string, Span>
   heals: PlannedMove[]
   moves: PlannedMove[]
+  /** Per-block state after the round (everything above applied). */
+  state: RoundState
 }
 
 /**
@@ -88,7 +96,9 @@ export interface RoundResult {
 export function planRound (ctx: RoundContext, fixed: readonly RoundNode[], pool: readonly RoundNode[], spares: readonly RoundNode[], quiet: boolean): RoundResult {
   const { L, params, now } = ctx
   const participants = [...fixed, ...pool]
-  const rEff = effectiveReplication(participants.map(n => n.len), L, ctx.R)
+  // Spares count toward what replication capacity allows (they are there to fill it), not toward the
+  // throughput water level (they serve only when something is missing).
+  const rEff = effectiveReplication([...participants, ...spares].map(n => n.len), L, ctx.R)
   const tau = capacityBound(participants.map(n => ({ capacity: n.len, throughput: n.tq })), L)
   const st = newRoundState(L, rEff, tau)
   for (const n of fixed) if (n.span != null) addSpan(st, n.span, n.tq, 1)
@@ -107,5 +117,5 @@ export function planRound (ctx: RoundContext, fixed: readonly RoundNode[], pool:
       moves = planRebalance(st, fixed, { params, now, bound: tau, locked })
     }
   }
-  return { joins, heals, moves }
+  return { joins, heals, moves, state: st }
 }

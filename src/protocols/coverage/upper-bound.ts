@@ -68,8 +68,9 @@ function cappedFixedPoint (p: Prepared, w: (m: number) => number): number {
   let lo = 0
   for (let i = 0; i <= n; i++) {
     const hi = i < n ? p.t[i] : Infinity
-    // On [lo, hi]: φ(B) = A + B·W; root of A + B·W − B.
-    if (W >= 1) {
+    // On [lo, hi]: φ(B) = A + B·W; root of A + B·W − B. (W within float dust of 1 counts as 1: a
+    // certificate's weights sum to 1 only up to rounding.)
+    if (W >= 1 - 1e-12) {
       if (hi === Infinity) return Infinity
     } else {
       const root = A / (1 - W)

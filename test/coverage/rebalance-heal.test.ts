@@ -1,0 +1,132 @@
+import { describe, expect, it } from 'vitest'
+import {
+  coverageReport, planSwarm, requiredAfter, shouldMove, type PlanMember, type SwarmPlan
+} from '../../src/protocols/coverage/index.ts'
+import { applyPlan, heteroSwarm, member, online, shuffled } from './helpers.ts'
+
+const HOUR = 3_600_000
+const params = { minGain: 0.2, reloadMs: 600_000, horizonMs: 2 * HOUR, cooldownMs: HOUR }
+
+function serveActions (plan: SwarmPlan): Array<{ peerId: string, span: { start: number, end: number }, reason: string }> {
+  return plan.actions.flatMap(a => (a.decision.action === 'serve' ? [{ peerId: a.peerId, span: a.decision.span, reason: a.decision.reason }] : []))
+}
+
+/** Executes a plan's moves: movers are online on their new span, claimed at `now`. */
+function execute (members: PlanMember[], plan: SwarmPlan, now: number): PlanMember[] {
+  return members.map(m => {
+    const d = plan.decisions.get(m.peerId)
+    return d?.action === 'serve' ? { ...m, state: 'online' as const, span: d.span, since: now } : m
+  })
+}
+
+describe('the economics of a move', () => {
+  it('counts the reload against the gain', () => {
+    // (10 min at 100 + 110 min at 130) / 120 min = 127.5 > 120.
+    expect(shouldMove({ before: 100, after: 130, during: 100, params })).toBe(true)
+    expect(shouldMove({ before: 100, after: 121, during: 100, params })).toBe(false)
+    // A move that drops the bottleneck during the reload needs more.
+    expect(shouldMove({ before: 100, after: 130, during: 0, params })).toBe(false)
+    expect(requiredAfter(100, params)).toBeCloseTo(100 * (1.2 * 120 - 10) / 110, 9)
+    expect(requiredAfter(100, { ...params, reloadMs: 3 * HOUR })).toBe(Infinity)
+  })
+})
+
+describe('rebalancing', () => {
+  // Six nodes piled on blocks 0-9, one on 10-19: bottleneck 100, bound 350.
+  const piled = (): PlanMember[] => [
+    ...Array.from({ length: 6 }, (_, i) => online(`p${i}`, 0, 10, 100)),
+    online('q', 10, 20, 100)
+  ]
+
+  it('moves exactly one designated node per round while it pays, then never again', () => {
+    let ms = piled()
+    let now = 10 * HOUR
+    const bottlenecks: number[] = [coverageReport(20, ms, 1).bottleneck]
+    for (let round = 0; round < 10; round++) {
+      const plan = planSwarm({ totalBlocks: 20, replication: 1, members: ms, now, params })
+      const moves = serveActions(plan)
+      if (round < 2) {
+        expect(moves.length).toBe(1)
+        expect(moves[0].reason).toBe('rebalance')
+        expect(moves[0].span).toEqual({ start: 10, end: 20 })
+        // Every node would compute the same mover.
+        expect(serveActions(planSwarm({ totalBlocks: 20, replication: 1, members: shuffled(ms, round), now, params }))).toEqual(moves)
+      } else {
+        expect(moves).toEqual([])
+      }
+      ms = execute(ms, plan, now)
+      bottlenecks.push(coverageReport(20, ms, 1).bottleneck)
+      now += 2 * HOUR
+    }
+    // 100 → 200 → 300, each step well above +20 %; 300 → 400/300 split is the best 7 such nodes can do.
+    expect(bottlenecks.slice(0, 4)).toEqual([100, 200, 300, 300])
+  })
+
+  it('does not move into a region that is still loading, nor nodes inside their cooldown', () => {
+    const loading: PlanMember = { ...member('r', 10, 100, 'loading'), span: { start: 10, end: 20 }, since: 0 }
+    expect(serveActions(planSwarm({ totalBlocks: 20, replication: 1, members: [...piled(), loading], now: 10 * HOUR, params }))).toEqual([])
+    const fresh = piled().map(m => ({ ...m, since: 10 * HOUR - 60_000 }))
+    expect(serveActions(planSwarm({ totalBlocks: 20, replication: 1, members: fresh, now: 10 * HOUR, params }))).toEqual([])
+  })
+
+  it('does not move for a gain below the threshold', () => {
+    // 10-19 at 100, 0-9 at 110: the best move can't lift the bottleneck by 22 %.
+    const ms = [online('a', 0, 10, 60), online('b', 0, 10, 50), online('c', 10, 20, 100)]
+    expect(serveActions(planSwarm({ totalBlocks: 20, replication: 1, members: ms, now: 10 * HOUR, params }))).toEqual([])
+  })
+
+  it('does not rebalance while negotiation is going on', () => {
+    const ms = [...piled(), member('new', 10, 1, 'joining', null, 0)]
+    const moves = serveActions(planSwarm({ totalBlocks: 20, replication: 1, members: ms, now: 10 * HOUR, params }))
+    expect(moves.map(m => m.reason)).toEqual(['join'])
+  })
+
+  it('a steady swarm makes zero moves over many planning rounds', () => {
+    const ms0 = heteroSwarm(120, 80, 21)
+    const placed = applyPlan(ms0, planSwarm({ totalBlocks: 80, replication: 2, members: ms0 }).decisions)
+    for (let round = 0; round < 200; round++) {
+      const now = round * 17 * 60_000
+      const plan = planSwarm({ totalBlocks: 80, replication: 2, members: placed, now, params })
+      expect(plan.actions).toEqual([])
+    }
+  })
+})
+
+describe('healing', () => {
+  const L = 12
+
+  it('refills a hole from the over-replicated node that leaves most behind, and only one node moves', () => {
+    const ms = [online('x', 0, 6, 100), online('z', 0, 6, 100), online('w', 0, 6, 50)] // y (6-12) just went offline
+    const plan = planSwarm({ totalBlocks: L, replication: 1, members: ms, now: 10 * HOUR })
+    expect(serveActions(plan)).toEqual([{ peerId: 'w', span: { start: 6, end: 12 }, reason: 'heal' }])
+    expect(serveActions(planSwarm({ totalBlocks: L, replication: 1, members: shuffled(ms, 2), now: 10 * HOUR }))).toEqual(serveActions(plan))
+  })
+
+  it('uses a standby spare first', () => {
+    const ms = [online('x', 0, 6, 100), online('z', 0, 6, 100), online('w', 0, 6, 50), member('s', 6, 10, 'standby')]
+    expect(serveActions(planSwarm({ totalBlocks: L, replication: 1, members: ms, now: 10 * HOUR })))
+      .toEqual([{ peerId: 's', span: { start: 6, end: 12 }, reason: 'heal' }])
+  })
+
+  it('a pending newcomer fills the hole before anyone moves', () => {
+    const ms = [online('x', 0, 6, 100), online('z', 0, 6, 100), member('n', 6, 10, 'joining', null, 0)]
+    expect(serveActions(planSwarm({ totalBlocks: L, replication: 1, members: ms, now: 10 * HOUR })))
+      .toEqual([{ peerId: 'n', span: { start: 6, end: 12 }, reason: 'join' }])
+  })
+
+  it('coverage before replication: a donor may drop below R to cover a hole, never to restore R elsewhere', () => {
+    // R=2, blocks 0-5 have two servers, 6-11 one: moving a or b would only trade one deficit for another.
+    const deficit = [online('a', 0, 6, 100), online('b', 0, 6, 100), online('c', 6, 12, 100)]
+    expect(serveActions(planSwarm({ totalBlocks: L, replication: 2, members: deficit, now: 10 * HOUR }))).toEqual([])
+    // c goes too: 6-11 is uncovered, so one of a/b moves (leaving 0-5 covered once).
+    const hole = deficit.slice(0, 2)
+    const moves = serveActions(planSwarm({ totalBlocks: L, replication: 2, members: hole, now: 10 * HOUR }))
+    expect(moves.length).toBe(1)
+    expect(moves[0].span).toEqual({ start: 6, end: 12 })
+  })
+
+  it('does not empty a block to heal another', () => {
+    const ms = [online('a', 0, 6, 100)] // 6-11 uncovered, a is the only server of 0-5
+    expect(serveActions(planSwarm({ totalBlocks: L, replication: 1, members: ms, now: 10 * HOUR }))).toEqual([])
+  })
+})
