@@ -7,7 +7,7 @@ import {
   petalsChooseBestBlocks, petalsChooseBestStart, petalsShouldChooseOtherFrom, usableLength, type PetalsSpan
 } from '../../src/protocols/coverage/index.ts'
 import type { NodeState, Span } from '../../src/protocols/types.ts'
-import { EventQueue } from './events.ts'
+import { createQueue } from './events.ts'
 import { stream } from './rng.ts'
 import type { Script } from './script.ts'
 import { createTruth } from './truth.ts'
@@ -34,7 +34,7 @@ export function runBaseline (script: Script, s: RunnerSettings): RunnerOutput {
   const P = s.petals
   const world = createWorld(L, script.initial, s.latency, s.seed)
   const truth = createTruth([...script.initial], { L, R: s.replication, measureFrom: script.measureFrom, end: script.durationMs, trigger: script.trigger })
-  const q = new EventQueue()
+  const q = createQueue()
   const rng = stream(s.seed, 'petals')
   const loadRng = stream(s.seed, 'load')
   const nodes: BNode[] = script.initial.map(() => ({ alive: false, span: null, announced: false, online: false, reload: false, token: 0, aliveSince: NaN, goneAt: NaN }))

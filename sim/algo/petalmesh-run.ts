@@ -9,7 +9,7 @@
 //   until every one of its blocks has another online server (or the drain limit), then goes.
 import { planSwarm, resolveParams, usableLength, type CoverageParams, type PlanDecision, type SwarmPlan } from '../../src/protocols/coverage/index.ts'
 import type { NodeState, Span } from '../../src/protocols/types.ts'
-import { EventQueue } from './events.ts'
+import { createQueue } from './events.ts'
 import { stream } from './rng.ts'
 import type { Script } from './script.ts'
 import { createTruth } from './truth.ts'
@@ -38,7 +38,7 @@ export function runPetalmesh (script: Script, s: RunnerSettings): RunnerOutput {
   const latency: LatencyModel = s.latency
   const world = createWorld(L, script.initial, latency, s.seed)
   const truth = createTruth([...script.initial], { L, R: s.replication, measureFrom: script.measureFrom, end: script.durationMs, trigger: script.trigger })
-  const q = new EventQueue()
+  const q = createQueue()
   const loadRng = stream(s.seed, 'load')
   const nodes: PNode[] = script.initial.map(() => ({ phase: 'absent', alive: false, span: null, since: 0, reload: false, token: 0, leftAt: 0 }))
   const slotOf = (t: number): number => Math.ceil(t / s.slotMs - 1e-9)

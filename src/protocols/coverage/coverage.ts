@@ -91,9 +91,12 @@ export function minOf (a: ArrayLike<number>): number {
  * spans covers the line iff its lengths sum to ≥ L, so this is bin covering; we use the two-ended greedy
  * (largest first, topped up with the smallest), a lower estimate that is exact in the common cases.
  */
-export function coverCount (lengths: readonly number[], totalBlocks: number, cap = Infinity): number {
+export function coverCount (lengths: ArrayLike<number>, totalBlocks: number, cap = Infinity): number {
   if (totalBlocks <= 0) return 0
-  const a = lengths.filter(x => x > 0).map(x => Math.min(x, totalBlocks)).sort((x, y) => y - x)
+  const b = new Float64Array(lengths.length)
+  let n = 0
+  for (let i = 0; i < lengths.length; i++) if (lengths[i] > 0) b[n++] = Math.min(lengths[i], totalBlocks)
+  const a = b.subarray(0, n).sort().reverse()
   let i = 0; let j = a.length - 1; let k = 0
   while (i <= j && k < cap) {
     let sum = a[i++]
@@ -105,7 +108,7 @@ export function coverCount (lengths: readonly number[], totalBlocks: number, cap
 }
 
 /** The replication target that is actually reachable: min(R, number of covers the capacities allow). */
-export function effectiveReplication (lengths: readonly number[], totalBlocks: number, replication: number): number {
+export function effectiveReplication (lengths: ArrayLike<number>, totalBlocks: number, replication: number): number {
   const r = Math.max(1, Math.floor(replication))
   return coverCount(lengths, totalBlocks, r)
 }

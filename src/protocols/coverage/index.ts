@@ -14,6 +14,7 @@ export { resolveClaims } from './claims.ts'
 export type { MoveEconomics, RebalanceOptions } from './rebalance.ts'
 export { planRebalance, requiredAfter, shouldMove } from './rebalance.ts'
 export type { HealOptions, PlannedMove } from './heal.ts'
+export type { RoundNode, RoundState, WindowScore } from './round-state.ts'
 export { planHeal } from './heal.ts'
 export type { PetalsSpan, Rng, ShouldChooseOptions } from './petals-baseline.ts'
 export {
@@ -21,4 +22,4 @@ export {
   petalsShouldChooseOtherFrom, planSpanPetals
 } from './petals-baseline.ts'
 export type { BoundNode, UpperBoundOptions } from './upper-bound.ts'
-export { bottleneckRatio, capacityBound, upperBound } from './upper-bound.ts'
+export { bottleneckRatio, capacityBound, capacityBoundOf, upperBound } from './upper-bound.ts'

@@ -6,9 +6,9 @@ import { assignPool } from './assign.ts'
 import { clampSpan, effectiveReplication, quantize, usableLength } from './coverage.ts'
 import { planHeal, type PlannedMove } from './heal.ts'
 import { planRebalance } from './rebalance.ts'
-import { addSpan, newRoundState, type RoundNode, type RoundState } from './round-state.ts'
+import { newRoundState, type RoundNode, type RoundState } from './round-state.ts'
 import type { CoverageParams, PlanMember } from './types.ts'
-import { capacityBound } from './upper-bound.ts'
+import { capacityBoundOf } from './upper-bound.ts'
 
 export interface RoundContext {
   L: number
@@ -95,13 +95,26 @@ export interface RoundResult {
  */
 export function planRound (ctx: RoundContext, fixed: readonly RoundNode[], pool: readonly RoundNode[], spares: readonly RoundNode[], quiet: boolean): RoundResult {
   const { L, params, now } = ctx
-  const participants = [...fixed, ...pool]
   // Spares count toward what replication capacity allows (they are there to fill it), not toward the
   // throughput water level (they serve only when something is missing).
-  const rEff = effectiveReplication([...participants, ...spares].map(n => n.len), L, ctx.R)
-  const tau = capacityBound(participants.map(n => ({ capacity: n.len, throughput: n.tq })), L)
+  const nPart = fixed.length + pool.length
+  const lens = new Int32Array(nPart + spares.length)
+  const tqs = new Float64Array(nPart)
+  let k = 0
+  for (const list of [fixed, pool]) for (const n of list) { lens[k] = n.len; tqs[k] = n.tq; k++ }
+  for (const n of spares) lens[k++] = n.len
+  const rEff = effectiveReplication(lens, L, ctx.R)
+  const tau = capacityBoundOf(lens.subarray(0, nPart), tqs, L)
   const st = newRoundState(L, rEff, tau)
-  for (const n of fixed) if (n.span != null) addSpan(st, n.span, n.tq, 1)
+  // Difference arrays: O(N + L) instead of touching every block of every span.
+  const dc = new Int32Array(L + 1); const dl = new Float64Array(L + 1)
+  for (const n of fixed) {
+    if (n.span == null) continue
+    dc[n.span.start]++; dc[n.span.end]--
+    dl[n.span.start] += n.tq; dl[n.span.end] -= n.tq
+  }
+  let c = 0; let l = 0
+  for (let b = 0; b < L; b++) { c += dc[b]; l += dl[b]; st.cnt[b] = c; st.load[b] = l }
 
   const joins = assignPool(st, pool, params.polishPasses)
   const heals = planHeal(st, spares, fixed, { now, cooldownMs: params.cooldownMs, maxMoves: params.maxMoves })

@@ -182,3 +182,25 @@ export function capacityBound (nodes: readonly BoundNode[], totalBlocks: number)
   const p = prepare(nodes, L)
   return p == null ? 0 : cappedFixedPoint(p, m => m / L)
 }
+
+/**
+ * capacityBound for whole-block lengths and integer throughputs (the planner's quantised units), with a
+ * native numeric sort: each (throughput, length) pair is packed into one exact double.
+ */
+export function capacityBoundOf (lens: Int32Array, tqs: Float64Array, totalBlocks: number): number {
+  const L = Math.floor(totalBlocks)
+  if (L >= 65536) return capacityBound(Array.from(lens, (c, i) => ({ capacity: c, throughput: tqs[i] })), L)
+  const keys = new Float64Array(lens.length)
+  let n = 0; let mass = 0
+  for (let i = 0; i < lens.length; i++) {
+    const m = Math.min(lens[i], L)
+    if (m <= 0 || !(tqs[i] > 0)) continue
+    keys[n++] = tqs[i] * 65536 + m
+    mass += m
+  }
+  if (L <= 0 || mass < L) return 0
+  const sorted = keys.subarray(0, n).sort()
+  const t = new Float64Array(n); const m = new Int32Array(n)
+  for (let i = 0; i < n; i++) { const mi = sorted[i] % 65536; m[i] = mi; t[i] = (sorted[i] - mi) / 65536 }
+  return cappedFixedPoint({ L, t, m, lengths: [], tByLength: new Map() }, x => x / L)
+}
