@@ -154,9 +154,12 @@ export class Negotiator extends EventEmitter<NegotiatorEvents> {
   schedule (delayMs: number): void {
     if (!this.running || this.opts.fixedSpan != null || this.opts.planner === 'petals') return
     if (this.pending != null) return
-    // At most one plan per 100 ms: a planning round costs milliseconds and bursts of records
-    // (a cohort announcing together) carry no new information between them.
-    const wait = Math.max(delayMs, this.lastPlanAt + 100 - Date.now())
+    // Plans run on wall-clock slot boundaries (a quarter heartbeat), as in the algorithm-level
+    // simulator: nodes that start together then plan over the same records at the same moments,
+    // instead of each on its own event stream. At most one plan per slot.
+    const slot = Math.max(50, Math.floor((this.opts.tickMs ?? 1000) / 4))
+    const earliest = Math.max(Date.now() + delayMs, this.lastPlanAt + slot)
+    const wait = earliest - Date.now() + (slot - (earliest % slot)) % slot
     this.pending = setTimeout(() => {
       this.pending = undefined
       this.lastPlanAt = Date.now()
