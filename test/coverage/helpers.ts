@@ -1,6 +1,7 @@
 // Small builders shared by the coverage tests.
 import type { PlanMember } from '../../src/protocols/coverage/index.ts'
 import type { NodeState, Span } from '../../src/protocols/types.ts'
+import { rngFrom } from '../../sim/algo/rng.ts'
 
 export function member (peerId: string, capacity: number, throughput: number, state: NodeState = 'joining', span: Span | null = null, since = 0): PlanMember {
   return { peerId, state, span, capacity, throughput, since }
@@ -10,17 +11,8 @@ export function online (peerId: string, start: number, end: number, throughput: 
   return { peerId, state: 'online', span: { start, end }, capacity, throughput, since }
 }
 
-/** mulberry32 */
-export function rng (seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+/** The simulator's seeded generator, so tests and simulator draw the same swarms. */
+export const rng = rngFrom
 
 /** A heterogeneous pending swarm like the simulator's (GPU classes, capacity as a share of L). */
 export function heteroSwarm (n: number, L: number, seed: number): PlanMember[] {

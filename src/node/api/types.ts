@@ -2,7 +2,7 @@
 // bigints are sent as decimal strings, Infinity as null. The README's API section documents these.
 import type { NodeState, Span } from '../../protocols/types.ts'
 import type { PetalsServerInfo, ReachabilityKind } from '../../protocols/membership/record.ts'
-import type { Liveness } from '../swarm-view.ts'
+import type { CoverageSummary, Liveness } from '../swarm-view.ts'
 import type { RouteHop, RouteMode, MissingBlocksError } from '../../protocols/routing/types.ts'
 
 /** One row of the swarm table (`/v1/peers`), also used for this node itself. */
@@ -101,15 +101,7 @@ export interface BlockJson {
   pending: string[]
 }
 
-export interface CoverageJson {
-  totalBlocks: number
-  coveredBlocks: number
-  coveragePercent: number
-  readyForInference: boolean
-  minReplication: number
-  avgReplication: number
-  bottleneckThroughput: number
-  onlineNodes: number
+export interface CoverageJson extends Omit<CoverageSummary, 'blocks'> {
   /** Runs of blocks with no online server. */
   missing: Span[]
   blocks: BlockJson[]
