@@ -287,6 +287,8 @@ function value (families: PromFamily[], name: string, labels: Record<string, str
 
 describe('/metrics', () => {
   it('is valid Prometheus text with the health.petals.dev names and petalmesh metrics', async () => {
+    // Counters below need at least one heartbeat from a peer (one heartbeat period after start).
+    expect(await waitFor(() => s.node.membership.stats.received.heartbeats > 0, 10_000)).not.toBeNull()
     const res = await fetch(s.base + '/metrics')
     expect(res.status).toBe(200)
     expect(res.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/)
