@@ -144,22 +144,14 @@ export function coverageJson (cov: CoverageSummary, range?: Span): CoverageJson 
     const x = cov.blocks[b]
     blocks.push({ block: x.block, servers: x.servers, throughput: x.throughput, replication: x.servers.length, pending: x.pending })
   }
-  return {
-    totalBlocks: cov.totalBlocks,
-    coveredBlocks: cov.coveredBlocks,
-    coveragePercent: cov.coveragePercent,
-    readyForInference: cov.readyForInference,
-    minReplication: cov.minReplication,
-    avgReplication: round3(cov.avgReplication),
-    bottleneckThroughput: cov.bottleneckThroughput,
-    onlineNodes: cov.onlineNodes,
-    missing: spansBelow(cov.blocks.map(b => b.servers.length), 1),
-    blocks
-  }
+  return { totalBlocks: cov.totalBlocks, coveredBlocks: cov.coveredBlocks, ...briefOf(cov), blocks }
 }
 
 export function coverageBrief (members: readonly MemberInfo[], totalBlocks: number): CoverageBrief {
-  const cov = computeCoverage(members, totalBlocks)
+  return briefOf(computeCoverage(members, totalBlocks))
+}
+
+function briefOf (cov: ReturnType<typeof computeCoverage>): CoverageBrief {
   return {
     coveragePercent: cov.coveragePercent,
     readyForInference: cov.readyForInference,
