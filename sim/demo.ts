@@ -85,7 +85,7 @@ async function main (): Promise<void> {
   say(`  ${healed == null ? 'not healed within 30 s' : `healed after ${Date.now() - tk} ms`}: ${coverageLine(watcher)}`)
 
   say('a client joins with one bootstrap address and asks for a route…')
-  const r = await discoverRoute({ model: 'petalmesh-demo', bootstrap: [swarm.addrOf(swarm.nodes[2])], transport: 'tcp' })
+  const r = await discoverRoute({ model: 'petalmesh-demo', bootstrap: [swarm.addrOf(swarm.nodes.find(n => n !== victim && n.libp2p.status === 'started') ?? watcher)], transport: 'tcp' })
   say(`  route in ${r.routeMs} ms (${r.route.mode}):`)
   for (const h of r.route.hops) say(`    blocks ${formatSpan(h.span).padEnd(6)} ${h.peerId.slice(-8)}  ${h.throughput} tok/s  rtt ${h.rttMs == null ? '?' : `${h.rttMs.toFixed(0)} ms`}`)
   say(`  initial_peers: ${r.initialPeers.slice(0, 2).join(' ')}${r.initialPeers.length > 2 ? ' …' : ''}`)
