@@ -17,6 +17,7 @@ import {
 } from '../protocols/membership/record.ts'
 import type { SignedRecord, SnapshotEntry, SnapshotResponse } from '../protocols/membership/membership.ts'
 import { swarmCid, swarmTopics, type SwarmTopics } from '../protocols/membership/topics.ts'
+import { createVerifiedCache } from '../protocols/membership/verified-cache.ts'
 import { SNAPSHOT_PROTOCOL, fetchSnapshotOverStream, serveSnapshot } from '../protocols/snapshot/snapshot.ts'
 import { SwarmView, computeCoverage, type SwarmEvent, type CoverageSummary } from './swarm-view.ts'
 import { SOFTWARE_VERSION, type PetalmeshLibp2p } from './libp2p.ts'
@@ -149,6 +150,9 @@ export class Membership extends EventEmitter<MembershipEvents> {
   private blocks: number | null
   private announced = false
   private synced = false
+  private refreshCursor = 0
+  /** Record signatures this node already checked (see verified-cache.ts). */
+  private readonly verified = createVerifiedCache()
   private startedAt = 0
   private lastHeartbeatAt = 0
   private heartbeatTimer: ReturnType<typeof setTimeout> | undefined
@@ -410,7 +414,7 @@ export class Membership extends EventEmitter<MembershipEvents> {
     if (!decoded.ok) return this.rejectMsg(from, decoded)
     const now = this.now()
     if (decoded.value.record != null) {
-      const rec = await verifySignedRecord(decoded.value.record, { now, model: this.opts.model, totalBlocks: this.blocks ?? undefined })
+      const rec = await verifySignedRecord(decoded.value.record, { now, model: this.opts.model, totalBlocks: this.blocks ?? undefined, verified: this.verified })
       if (!rec.ok) return this.rejectMsg(from, rec)
       // The record's owner must be the gossipsub-verified author: nobody speaks for another node.
       if (rec.value.peerId !== msg.from.toString()) return this.rejectMsg(from, { reason: 'record owner differs from message author' })
@@ -557,7 +561,7 @@ export class Membership extends EventEmitter<MembershipEvents> {
   /** A record its owner handed us directly (claim push): as good as hearing it on gossip. */
   async applyOwnerRecord (signed: SignedRecord, from: string): Promise<{ ok: boolean, reason?: string }> {
     const now = this.now()
-    const rec = await verifySignedRecord(signed, { now, model: this.opts.model, totalBlocks: this.blocks ?? undefined })
+    const rec = await verifySignedRecord(signed, { now, model: this.opts.model, totalBlocks: this.blocks ?? undefined, verified: this.verified })
     if (!rec.ok) {
       if (rec.ignore !== true) this.countReject(from, `claim push: ${rec.reason}`)
       return { ok: false, reason: rec.reason }
@@ -598,7 +602,7 @@ export class Membership extends EventEmitter<MembershipEvents> {
     let rejected = 0
     for (const e of res.entries) {
       if (e.record == null) { rejected++; continue }
-      const rec = await verifySignedRecord(e.record, { now, model: this.opts.model, totalBlocks: this.blocks ?? undefined, allowOld: true })
+      const rec = await verifySignedRecord(e.record, { now, model: this.opts.model, totalBlocks: this.blocks ?? undefined, allowOld: true, verified: this.verified })
       if (!rec.ok) {
         rejected++
         this.countReject(fromPeer, `snapshot entry: ${rec.reason}`)
@@ -630,6 +634,28 @@ export class Membership extends EventEmitter<MembershipEvents> {
     }
   }
 
+  /**
+   * Refreshes the view from the snapshots of up to `max` connected peers at once. The negotiator calls
+   * it at its decision points (a newcomer's first plan, a claim's settle point): gossip can lag by
+   * seconds while a swarm's mesh is forming, a snapshot from a well-connected peer does not.
+   */
+  async refreshView (max = 3, timeoutMs = 1000): Promise<number> {
+    // Rotating over the connected peers, so repeated calls ask different ones.
+    const peers = this.opts.libp2p.getPeers().map(p => p.toString())
+    const start = peers.length === 0 ? 0 : this.refreshCursor++ % peers.length
+    const picked = [...peers.slice(start), ...peers.slice(0, start)].slice(0, max)
+    let applied = 0
+    await Promise.all(picked.map(async p => {
+      try {
+        const res = await this.fetchSnapshot(p, { timeoutMs, includeDeparted: false })
+        applied += (await this.applySnapshot(res, p)).applied
+      } catch (err) {
+        this.log.debug({ peer: p, err: (err as Error).message }, 'snapshot refresh failed')
+      }
+    }))
+    return applied
+  }
+
   /** A heartbeat from a member we have no (current) record of: ask the relaying peer, then the owner. */
   private async fetchRecordOf (owner: string, relay: string): Promise<void> {
     if (await this.syncFrom(relay) && this.view.get(owner) != null) return
@@ -646,7 +672,7 @@ export class Membership extends EventEmitter<MembershipEvents> {
       const res = await this.fetchSnapshot(peer, { includeDeparted: false, timeoutMs: 3000 })
       for (const e of res.entries) {
         if (e.record == null) continue
-        const rec = await verifySignedRecord(e.record, { now: this.now(), model: this.opts.model, allowOld: true })
+        const rec = await verifySignedRecord(e.record, { now: this.now(), model: this.opts.model, allowOld: true, verified: this.verified })
         if (rec.ok && rec.value.peerId === this.peerId && rec.value.instance !== this.instance && Number(e.heardAgoMs) < this.timing.offlineAfterMs * this.heartbeatPeriodMs() / this.timing.heartbeatMs) {
           return { hbSeq: e.heartbeatSeq, recordSeq: rec.value.seq, heardAgoMs: Number(e.heardAgoMs) }
         }
@@ -676,7 +702,7 @@ export class Membership extends EventEmitter<MembershipEvents> {
       let visible = false
       for (const e of res.entries) {
         if (e.record == null) continue
-        const rec = await verifySignedRecord(e.record, { now: this.now(), model: this.opts.model, allowOld: true })
+        const rec = await verifySignedRecord(e.record, { now: this.now(), model: this.opts.model, allowOld: true, verified: this.verified })
         if (rec.ok && rec.value.peerId === this.peerId && rec.value.instance === this.instance && codeToState(e.liveness) === 'online') visible = true
       }
       if (!visible) {

@@ -67,6 +67,9 @@ export class Negotiator extends EventEmitter<NegotiatorEvents> {
   private pending: ReturnType<typeof setTimeout> | undefined
   private running = false
   private planning = false
+  private replan = false
+  /** Local time our current claim was published. */
+  private claimedAt = 0
   private hasLoaded = false
   private lastPlanAt = 0
   private petalsRng: (() => number) | null = null
@@ -107,7 +110,7 @@ export class Negotiator extends EventEmitter<NegotiatorEvents> {
       void this.setBackendSpan(fixed)
       return
     }
-    await membership.updateSelf({ state: this.opts.standby === true ? 'standby' : 'joining', span: null, claimMs: this.now(), prev: null })
+    await membership.updateSelf({ state: this.opts.standby === true ? 'standby' : 'joining', span: null, claimMs: this.joinEpoch(this.now()), prev: null })
     if (this.opts.planner === 'petals') {
       const rng = seededRng(`${this.opts.petals?.seed ?? 0}:${membership.peerId}`)
       this.petalsRng = rng
@@ -150,6 +153,35 @@ export class Negotiator extends EventEmitter<NegotiatorEvents> {
     await this.opts.backend.close().catch(() => {})
   }
 
+  /** Planning slot (a quarter heartbeat): plans run on its wall-clock boundaries. */
+  private get slotMs (): number { return Math.max(50, Math.floor((this.opts.tickMs ?? 1000) / 4)) }
+
+  /**
+   * The start of the slot `t` falls in. Announce and claim times are slot-aligned so that nodes
+   * planning in the same slot form one cohort (same `since`) on every validator, whatever the
+   * millisecond each of them happened to run at.
+   */
+  private slotTime (t: number): number { return Math.floor(t / this.slotMs) * this.slotMs }
+
+  /**
+   * A newcomer's announce time, rounded up to the next multiple of the settle delay. Nodes starting
+   * within one epoch are one cohort: planned for together, at the same moment, by everyone, and each
+   * announcement has at least a settle delay to spread before anyone plans for it.
+   */
+  private joinEpoch (t: number): number {
+    const epoch = Math.max(this.slotMs, this.params.settleMs)
+    return Math.ceil(t / epoch) * epoch
+  }
+
+  /**
+   * When our claim may commit: a settle delay after it was published. The claim's `since` names its
+   * round and may be earlier than the moment we got to publish it (a late planner), so the wait is
+   * counted from whichever is later.
+   */
+  private settleAt (since: number): number {
+    return Math.max(since, this.claimedAt) + this.params.settleMs
+  }
+
   /** Plans soon (coalescing bursts of swarm events into one run). */
   schedule (delayMs: number): void {
     if (!this.running || this.opts.fixedSpan != null || this.opts.planner === 'petals') return
@@ -157,7 +189,7 @@ export class Negotiator extends EventEmitter<NegotiatorEvents> {
     // Plans run on wall-clock slot boundaries (a quarter heartbeat), as in the algorithm-level
     // simulator: nodes that start together then plan over the same records at the same moments,
     // instead of each on its own event stream. At most one plan per slot.
-    const slot = Math.max(50, Math.floor((this.opts.tickMs ?? 1000) / 4))
+    const slot = this.slotMs
     const earliest = Math.max(Date.now() + delayMs, this.lastPlanAt + slot)
     const wait = earliest - Date.now() + (slot - (earliest % slot)) % slot
     this.pending = setTimeout(() => {
@@ -200,50 +232,79 @@ export class Negotiator extends EventEmitter<NegotiatorEvents> {
   }
 
   private async plan (): Promise<void> {
-    if (!this.running || this.planning) return
+    if (!this.running) return
+    if (this.planning) {
+      // A plan is in flight (waiting for snapshots): run once more right after it, not a tick later.
+      this.replan = true
+      return
+    }
     this.planning = true
+    this.replan = false
     try {
       const { membership } = this.opts
-      const self = membership.selfState()
+      let self = membership.selfState()
+      const settled = (): boolean => self.state === 'joining' && self.span != null && this.now() >= this.settleAt(self.claimMs)
+      // Decision points (a newcomer's first plan, a claim's settle point) decide on a fresh view: while
+      // a swarm's mesh forms, gossip lags by seconds, and a plan over a stale view is a wasted claim.
+      if (self.state === 'joining' && (self.span == null || settled())) {
+        // Bounded: on a starved event loop a slow snapshot must not hold the decision back; what
+        // arrived by then is applied, the rest is applied when it comes.
+        let timer: ReturnType<typeof setTimeout> | undefined
+        await Promise.race([
+          membership.refreshView(3, Math.max(200, this.params.settleMs)),
+          new Promise(resolve => { timer = setTimeout(resolve, this.slotMs) })
+        ])
+        clearTimeout(timer)
+        if (!this.running) return
+        self = membership.selfState()
+      }
       const d = planSpan(this.planInput())
       this.stats.lastDecision = d
       this.emit('decision', d)
-      const settled = self.state === 'joining' && self.span != null && this.now() - self.claimMs >= this.params.settleMs
+      if (d.action === 'serve' && d.reason === 'claim-lost' && self.state === 'joining' && self.span != null && !settled()) {
+        // Not final before the settle point: the rest of our cohort's claims may still be in flight,
+        // and a verdict over part of a cohort is not the verdict over all of it.
+        this.schedule(Math.max(1, this.settleAt(self.claimMs) - this.now()))
+        return
+      }
       if (d.action === 'serve') {
         if (self.state === 'joining' && sameSpan(self.span, d.span)) {
           // The plan still gives us what we claimed: once the claim is old enough, it stands.
-          if (settled) await this.commit(d.span)
-          else this.schedule(Math.max(1, self.claimMs + this.params.settleMs - this.now()))
+          if (settled()) await this.commit(d.span)
+          else this.schedule(Math.max(1, this.settleAt(self.claimMs) - this.now()))
           return
         }
         if ((self.state === 'loading' || self.state === 'online') && sameSpan(self.span, d.span)) return
         if (d.reason === 'claim-lost') this.stats.lostClaims++
-        await this.claim(d.span, d.reason)
+        // A newcomer's or loser's claim carries its round (see planAsOfRound), any other claim now.
+        await this.claim(d.span, d.reason, d.round ?? this.slotTime(this.now()))
       } else if (d.action === 'standby') {
         if (self.state !== 'standby') {
           this.opts.log.info({ reason: d.reason }, 'going standby')
           await membership.updateSelf({ state: 'standby', span: null, prev: null, loading: null })
           void this.setBackendSpan(null)
         }
-      } else if (settled && self.span != null) {
+      } else if (settled() && self.span != null) {
         await this.commit(self.span)
       } else if (self.state === 'joining' && self.span != null) {
         // Re-check when the claim has had time to meet any concurrent ones.
-        this.schedule(Math.max(1, self.claimMs + this.params.settleMs - this.now()))
+        this.schedule(Math.max(1, this.settleAt(self.claimMs) - this.now()))
       }
     } catch (err) {
       this.opts.log.warn({ err: (err as Error).message }, 'planning failed')
     } finally {
       this.planning = false
+      if (this.replan) this.schedule(0)
     }
   }
 
-  private async claim (span: Span, reason: string): Promise<void> {
+  private async claim (span: Span, reason: string, since: number): Promise<void> {
     const { membership } = this.opts
     const self = membership.selfState()
     this.stats.claims++
     this.opts.log.info({ span, reason, from: self.span }, 'claiming blocks')
-    await membership.updateSelf({ state: 'joining', span, claimMs: this.now(), prev: { state: self.state, span: self.span }, loading: null })
+    this.claimedAt = this.now()
+    await membership.updateSelf({ state: 'joining', span, claimMs: since, prev: { state: self.state, span: self.span }, loading: null })
     void this.pushClaim(span)
     this.schedule(this.params.settleMs)
   }
@@ -254,7 +315,8 @@ export class Negotiator extends EventEmitter<NegotiatorEvents> {
     this.stats.commits++
     if (this.hasLoaded && self.prev?.span != null && !sameSpan(self.prev.span, span)) this.stats.moves++
     this.opts.log.info({ span }, 'claim settled: loading blocks')
-    await membership.updateSelf({ state: 'loading', loading: { done: 0, total: span.end - span.start }, prev: null })
+    // prev stays: with the claim time it tells validators of this claim's round what we were before.
+    await membership.updateSelf({ state: 'loading', loading: { done: 0, total: span.end - span.start } })
     this.emit('committed', span)
     void this.setBackendSpan(span)
   }

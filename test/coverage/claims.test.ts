@@ -30,7 +30,7 @@ describe('claim conflicts', () => {
     const winner = view.find(m => m.peerId === r1.winners[0])!
     expect(planSpan({ totalBlocks: L, replication: 1, self: winner, members: view, now: 3000 })).toEqual({ action: 'stay' })
     expect(planSpan({ totalBlocks: L, replication: 1, self: loser, members: view, now: 3000 }))
-      .toEqual({ action: 'serve', span: { start: 6, end: 12 }, reason: 'claim-lost' })
+      .toEqual({ action: 'serve', span: { start: 6, end: 12 }, reason: 'claim-lost', round: 3000 })
   })
 
   it('an older claim beats a newer one, whatever the peer ids', () => {
@@ -66,7 +66,7 @@ describe('claim conflicts', () => {
   it('claims of vanished or stalled claimants expire', () => {
     const stale = claim(member('ghost', 6, 50), { start: 0, end: 6 }, 0)
     const d = planSpan({ totalBlocks: L, replication: 1, self: member('a', 6, 50, 'joining', null, 0), members: [stale], now: 60_000, params: { claimTtlMs: 30_000 } })
-    expect(d).toEqual({ action: 'serve', span: { start: 0, end: 6 }, reason: 'join' })
+    expect(d).toEqual({ action: 'serve', span: { start: 0, end: 6 }, reason: 'join' }) // its round is long past: dated now
     const r = resolveClaims({ totalBlocks: L, replication: 1, members: [stale], now: 60_000, params: { claimTtlMs: 30_000 } })
     expect(r).toEqual({ winners: [], losers: [] })
     // The stalled claimant itself, if still alive, starts over.

@@ -58,6 +58,23 @@ function closeEnough (st: RoundState, c: Claim, slot: Span | undefined): boolean
   return mine.cover >= best.cover && mine.repl >= best.repl && mine.gain >= (1 - CLAIM_TOLERANCE) * best.gain
 }
 
+/**
+ * Established members as they were at round `since`. A member that committed a claim of this round
+ * or a later one (its `since`, kept from the claim) is rolled back like a claim: to its old span, to
+ * spare, to pending if it joined in this very round, absent if it joined later. Otherwise a round
+ * would be judged differently before and after its first members commit.
+ */
+function rollBackCommitted (established: readonly Claim[], since: number): { fixed: RoundNode[], pool: RoundNode[], spares: RoundNode[] } {
+  const out = { fixed: [] as RoundNode[], pool: [] as RoundNode[], spares: [] as RoundNode[] }
+  for (const e of established) {
+    if (e.prev == null || e.since < since) out.fixed.push(e)
+    else if (wasServing(e)) out.fixed.push({ ...e, state: 'online', span: e.prev.span, since: -Infinity })
+    else if (e.prev.state === 'standby') out.spares.push({ ...e, state: 'standby', span: null })
+    else if (e.since === since) out.pool.push({ ...e, state: 'joining', span: null })
+  }
+  return out
+}
+
 /** Validates every claim cohort of a classified view, oldest first. */
 export function validateCohorts (ctx: RoundContext, cls: Classified): CohortOutcome {
   const bySince = new Map<number, Claim[]>()
@@ -68,12 +85,21 @@ export function validateCohorts (ctx: RoundContext, cls: Classified): CohortOutc
   const cohorts = [...bySince.entries()].sort((a, b) => a[0] - b[0])
   const valid: Claim[] = []
   const lost: Claim[] = []
-  const settled: RoundNode[] = [...cls.established]
+  const settled: RoundNode[] = []
+  // Newcomers whose claim lost in an older cohort: until they claim again they are being re-planned,
+  // and the claimants of every later round placed them as such.
+  const replanning: RoundNode[] = []
+  const pending = [...cls.eligible, ...cls.waiting]
   for (let k = 0; k < cohorts.length; k++) {
     const [since, members] = cohorts[k]
     const fixed: RoundNode[] = [...settled]
-    const pool: RoundNode[] = []
-    const spares: RoundNode[] = [...cls.spares]
+    const committedThen = rollBackCommitted(cls.established, since)
+    fixed.push(...committedThen.fixed)
+    // The claimants of this round planned every node that was eligible then, not only themselves:
+    // the re-run must too, or a round whose claims have not all arrived yet looks like a conflict.
+    const eligibleThen = pending.filter(p => p.since + ctx.params.settleMs <= since)
+    const pool: RoundNode[] = [...eligibleThen, ...replanning, ...committedThen.pool].map(p => ({ ...p, state: 'joining' as const, span: null }))
+    const spares: RoundNode[] = [...cls.spares, ...committedThen.spares]
     // Roll this cohort and the later ones back to before they claimed; later newcomers did not take
     // part in this round, later movers and spares were still where they had been.
     let laterNewcomers = false
@@ -85,7 +111,7 @@ export function validateCohorts (ctx: RoundContext, cls: Classified): CohortOutc
         else laterNewcomers = true
       }
     }
-    const pendingThen = [...cls.eligible, ...cls.waiting].some(p => p.since <= since)
+    const pendingThen = pending.some(p => p.since <= since)
     const quiet = k === 0 && !pendingThen && !laterNewcomers && pool.length === 0
     const r = planRound({ ...ctx, now: since }, fixed, pool, spares, quiet)
     const moved = new Map<string, Span>()
@@ -94,7 +120,13 @@ export function validateCohorts (ctx: RoundContext, cls: Classified): CohortOutc
       const ok = moved.has(c.peerId)
         ? sameSpan(moved.get(c.peerId), c.span) // a designated move must be exactly the designated one
         : closeEnough(r.state, c, r.joins.get(c.peerId))
-      if (ok) { valid.push(c); settled.push(c) } else lost.push(c)
+      if (ok) {
+        valid.push(c)
+        settled.push(c)
+      } else {
+        lost.push(c)
+        if (!wasServing(c) && c.prev?.state !== 'standby') replanning.push(c)
+      }
     }
   }
   return { valid, lost }

@@ -106,5 +106,47 @@ export function planSpan (input: PlanInput): PlanDecision {
   const plan = planSwarm({ totalBlocks: input.totalBlocks, replication: input.replication, members, params: input.params, now: input.now })
   const d = plan.decisions.get(self.peerId) ?? STAY
   if (pendingSpare && d.action === 'stay' && self.state !== 'standby') return { action: 'standby', reason: 'spare' }
+  if (d.action === 'serve' && (d.reason === 'join' || d.reason === 'claim-lost') && me.state === 'joining') {
+    return planAsOfRound(input, me, members, params) ?? d
+  }
   return d
+}
+
+/**
+ * Where a newcomer (or a loser) claims: the slot the validators will give it when they re-run its
+ * round. Its round is announce + settle (lost claim + settle); claims made in that round or later
+ * that reached us first are rolled back to the pending nodes they were then, and the round is planned
+ * as of its own time. Without this a claimant that plans late, after some of its round's claims
+ * arrived, plans a different layout from the one its round is judged by and loses.
+ */
+function planAsOfRound (input: PlanInput, me: PlanMember, members: readonly PlanMember[], params: CoverageParams): PlanDecision | null {
+  const since = me.since ?? -Infinity
+  const round = since + params.settleMs
+  const now = input.now ?? Infinity
+  // A round long past (a stalled node) is not reopened: the claim is dated now and judged as new.
+  if (!Number.isFinite(round) || !Number.isFinite(now) || round > now || now - round > params.claimTtlMs / 2) return null
+  const asOfRound: PlanMember[] = []
+  for (const m of members) {
+    const mSince = m.since ?? -Infinity
+    if (m.peerId === me.peerId) { asOfRound.push(m); continue }
+    const claimed = m.span != null && (m.state === 'joining' || m.state === 'loading' || m.state === 'online')
+    if (claimed && m.prev != null && mSince >= round) {
+      // Claimed (or committed) in this round or later: as it was at the round.
+      if (m.prev.state === 'online' || m.prev.state === 'loading') {
+        if (m.prev.span != null) asOfRound.push({ ...m, state: 'online', span: m.prev.span, since: -Infinity, prev: undefined })
+      } else if (m.prev.state === 'standby') {
+        asOfRound.push({ ...m, state: 'standby', span: null, prev: undefined })
+      } else if (mSince === round) {
+        asOfRound.push({ ...m, state: 'joining', span: null, since: round - params.settleMs, prev: undefined })
+      }
+      continue
+    }
+    // Announced too late to be planned in this round: not there yet.
+    if (m.state === 'joining' && m.span == null && mSince + params.settleMs > round) continue
+    asOfRound.push(m)
+  }
+  const plan = planSwarm({ totalBlocks: input.totalBlocks, replication: input.replication, members: asOfRound, params: input.params, now })
+  const d = plan.decisions.get(me.peerId)
+  if (d?.action !== 'serve') return null
+  return { action: 'serve', span: d.span, reason: d.reason, round }
 }

@@ -26,8 +26,8 @@ export interface Classified {
   /** Cannot hold one block: always standby. */
   tooSmall: RoundNode[]
   spares: RoundNode[]
-  /** loading/online with a span. */
-  established: RoundNode[]
+  /** loading/online with a span; `prev` = what it had before the claim this span came from, if known. */
+  established: Claim[]
   /** joining with a span, not expired. */
   claims: Claim[]
   /** joining without a span (or expired claims), past the settle delay. */
@@ -63,7 +63,7 @@ export function classify (members: readonly PlanMember[], ctx: RoundContext): Cl
     if (m.state === 'standby') { out.spares.push(n); continue }
     if ((m.state === 'loading' || m.state === 'online') && n.span != null) {
       // Established spans count as announced (clamped to the model): that is what clients will see.
-      out.established.push(n)
+      out.established.push({ ...n, prev: m.prev == null ? null : { state: m.prev.state, span: clampSpan(m.prev.span, ctx.L) } })
       continue
     }
     if (m.state === 'joining' && n.span != null) {

@@ -83,7 +83,17 @@ export type PlanReason =
 
 export type PlanDecision =
   | { action: 'stay' }
-  | { action: 'serve', span: Span, reason: PlanReason }
+  | {
+    action: 'serve'
+    span: Span
+    reason: PlanReason
+    /**
+     * For a newcomer's claim or a loser's re-claim: the round it belongs to, which the claim must
+     * carry as its `since` (announce + settle, or lost claim + settle), so that all of one round's
+     * claims form one cohort whatever moment each claimant got to plan.
+     */
+    round?: number
+  }
   | { action: 'standby', reason: PlanReason }
 
 export function resolveParams (p: Partial<CoverageParams> | undefined): CoverageParams {
