@@ -1,0 +1,105 @@
+// Coverage negotiation on real nodes (in-process, memory transport): nodes started together choose
+// spans among themselves, the swarm reaches full coverage and the replication target, commits no
+// conflicting claims it has to take back, makes no moves while nothing changes, and refills a
+// crashed node's blocks. Assertions are on outcomes measured against ground truth (what each node
+// really serves); time bounds are generous because CI machines are slow and shared.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { startSwarm, waitFor, type Swarm } from '../../sim/swarm.ts'
+import { computeCoverage } from '../../src/node/swarm-view.ts'
+import { effectiveReplication } from '../../src/protocols/coverage/index.ts'
+import type { PetalmeshNode } from '../../src/node/daemon.ts'
+
+const L = 24
+const R = 2
+// Mixed capacities and throughputs with little slack over two full copies of the model, and one
+// configured spare: a crash then leaves blocks below the target, and the spare must fill them.
+const profile = [
+  { capacity: 8, throughput: 100 }, { capacity: 8, throughput: 150 }, { capacity: 8, throughput: 80 },
+  { capacity: 8, throughput: 120 }, { capacity: 8, throughput: 90 }, { capacity: 6, throughput: 200 },
+  { capacity: 7, throughput: 60 }, { capacity: 8, throughput: 110, standby: true }
+]
+const N = profile.length
+const rEff = effectiveReplication(profile.map(p => Math.min(p.capacity, L)), L, R)
+
+function truth (nodes: PetalmeshNode[]): ReturnType<typeof computeCoverage> {
+  return computeCoverage(nodes.filter(n => n.libp2p.status === 'started').map(n => {
+    const s = n.membership.selfState()
+    return { peerId: n.peerId, state: s.state, span: s.span, capacity: s.capacity, throughput: s.throughput }
+  }), L)
+}
+
+const live = (nodes: PetalmeshNode[]): PetalmeshNode[] => nodes.filter(n => n.libp2p.status === 'started')
+const settled = (nodes: PetalmeshNode[]): boolean => live(nodes).every(n => ['online', 'standby'].includes(n.membership.selfState().state))
+const moves = (nodes: PetalmeshNode[]): number => nodes.reduce((a, n) => a + (n.negotiator?.stats.moves ?? 0), 0)
+
+describe('coverage negotiation between live nodes', () => {
+  let swarm: Swarm
+
+  beforeAll(async () => {
+    swarm = await startSwarm({ nodes: N, transport: 'memory', totalBlocks: L, heartbeatMs: 1000, seed: 5, dht: false, parallel: true, replication: R, loadMsPerBlock: 10, spec: i => profile[i] })
+  })
+  afterAll(async () => { await swarm?.stop() })
+
+  it('nodes started together cover every block and reach the replication target', async () => {
+    expect(rEff).toBe(2)
+    const ok = await waitFor(() => settled(swarm.nodes) && truth(swarm.nodes).minReplication >= rEff, 45_000, 50)
+    const c = truth(swarm.nodes)
+    expect(ok, `coverage ${c.coveragePercent}%, min replication ${c.minReplication}`).not.toBeNull()
+    expect(c.readyForInference).toBe(true)
+    // Every span the nodes serve is inside the model and no longer than the node's capacity.
+    for (const n of swarm.nodes) {
+      const s = n.membership.selfState()
+      if (s.span == null) continue
+      expect(s.span.start).toBeGreaterThanOrEqual(0)
+      expect(s.span.end).toBeLessThanOrEqual(L)
+      expect(s.span.end - s.span.start).toBeLessThanOrEqual(s.capacity)
+    }
+    // Every node's view agrees with the truth about who serves what.
+    for (const n of swarm.nodes) {
+      for (const m of swarm.nodes) {
+        if (m === n) continue
+        const seen = n.membership.view.get(m.peerId)
+        await waitFor(() => JSON.stringify(n.membership.view.get(m.peerId)?.record.span) === JSON.stringify(m.membership.selfState().span), 5000, 50)
+        expect(seen, `node ${n.peerId} knows ${m.peerId}`).toBeDefined()
+        expect(n.membership.view.get(m.peerId)?.record.span).toEqual(m.membership.selfState().span)
+      }
+    }
+  })
+
+  it('a steady swarm makes no moves', async () => {
+    const before = moves(swarm.nodes)
+    const spans = swarm.nodes.map(n => JSON.stringify(n.membership.selfState().span))
+    await new Promise(resolve => setTimeout(resolve, 5000))
+    expect(moves(swarm.nodes)).toBe(before)
+    expect(swarm.nodes.map(n => JSON.stringify(n.membership.selfState().span))).toEqual(spans)
+  })
+
+  it("a crashed node's blocks are served again", async () => {
+    // A server whose loss leaves some block below the replication target, so that only healing
+    // (another node taking those blocks) can restore it.
+    const before = truth(swarm.nodes)
+    const thin = (n: PetalmeshNode): boolean => {
+      const span = n.membership.selfState().span
+      return span != null && before.blocks.slice(span.start, span.end).some(b => b.servers.length <= rEff)
+    }
+    const victim = swarm.nodes.slice(1).find(thin)
+    expect(victim, 'some server holds a block at exactly the replication target').toBeDefined()
+    if (victim == null) return
+    await victim.membership.stop({ graceful: false })
+    await victim.negotiator?.stop()
+    await victim.libp2p.stop()
+    const survivors = swarm.nodes.filter(n => n !== victim)
+    const detected = await waitFor(() => survivors.every(n => n.membership.view.get(victim.peerId)?.liveness === 'offline'), 20_000, 50)
+    expect(detected, 'every survivor declared the victim offline').not.toBeNull()
+    const lens = survivors.map(n => Math.min(n.membership.selfState().capacity, L))
+    const target = effectiveReplication(lens, L, R)
+    expect(target).toBeGreaterThan(0)
+    expect(truth(survivors).minReplication, 'the crash left a block below the target').toBeLessThan(target)
+    const healed = await waitFor(() => settled(survivors) && truth(survivors).readyForInference && truth(survivors).minReplication >= target, 45_000, 50)
+    const c = truth(survivors)
+    expect(healed, `after the crash: coverage ${c.coveragePercent}%, min replication ${c.minReplication} (target ${target})`).not.toBeNull()
+    // The spare was the one to fill the hole (standby nodes first).
+    const spare = survivors.find(n => n.config.swarm.standby)
+    expect(spare?.membership.selfState().state).toBe('online')
+  })
+})
