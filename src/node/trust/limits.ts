@@ -1,6 +1,6 @@
 // Rate limits on what peers send us: gossip per sending peer and per author, inbound streams per
 // peer and protocol. Token buckets (rate-limit.ts); the caller decides what an excess costs.
-import type { Libp2p, Stream, Connection } from '@libp2p/interface'
+import type { Libp2p, Stream, Connection, StreamHandler } from '@libp2p/interface'
 import { RateLimiter } from './rate-limit.ts'
 
 export type GossipKind = 'records' | 'heartbeats' | 'obituaries'
@@ -47,11 +47,15 @@ export class StreamRateLimitError extends Error {
 }
 
 /**
- * Installs a libp2p stream middleware on each protocol that resets inbound streams beyond
- * `perSec` per peer (burst twice that) before the handler sees them. Outbound streams pass.
- * Must be called before other middleware is set on these protocols (libp2p keeps one list per protocol).
+ * Rate-limits inbound streams of `protocols`: every handler registered for them (now or later, by
+ * any module) is wrapped so that streams beyond `perSec` per peer and protocol (burst twice that)
+ * are reset before the handler sees them.
+ *
+ * Why not libp2p's stream middleware (`libp2p.use`): in libp2p 3.3 the connection appends the
+ * handler to the registrar's own middleware array on every inbound stream, so with middleware set
+ * each later stream runs every earlier handler again (seen here as honest snapshot requests failing).
  */
-export function limitInboundStreams (libp2p: Pick<Libp2p, 'use'>, protocols: readonly string[], opts: {
+export function limitInboundStreams (libp2p: Pick<Libp2p, 'handle'>, protocols: readonly string[], opts: {
   perSec: number
   now?: () => number
   onExceed?: (peer: string, protocol: string) => void
@@ -60,24 +64,27 @@ export function limitInboundStreams (libp2p: Pick<Libp2p, 'use'>, protocols: rea
 }): RateLimiter {
   const limiter = new RateLimiter({ ratePerSec: opts.perSec, burst: Math.max(1, 2 * opts.perSec) })
   const now = opts.now ?? Date.now
-  for (const protocol of protocols) {
-    libp2p.use(protocol, (stream: Stream, connection: Connection, next) => {
-      if (stream.direction === 'inbound') {
-        const peer = connection.remotePeer.toString()
-        if (!limiter.take(`${protocol}:${peer}`, now())) {
-          opts.onExceed?.(peer, protocol)
-          // A thrown error makes libp2p abort the stream (see Connection.onIncomingStream).
-          throw new StreamRateLimitError(protocol, peer, opts.perSec)
-        }
-        if (opts.onAbort != null) {
-          const onAbort = opts.onAbort
-          stream.addEventListener('close', (evt) => {
-            if (evt.error != null && evt.local === true) onAbort(peer, protocol, evt.error)
-          }, { once: true })
-        }
-      }
-      next(stream, connection)
-    })
+  const guarded = new Set(protocols)
+  const original = libp2p.handle.bind(libp2p)
+  const wrap = (handler: StreamHandler): StreamHandler => (stream: Stream, connection: Connection) => {
+    const peer = connection.remotePeer.toString()
+    const protocol = stream.protocol ?? ''
+    if (!limiter.take(`${protocol}:${peer}`, now())) {
+      opts.onExceed?.(peer, protocol)
+      stream.abort(new StreamRateLimitError(protocol, peer, opts.perSec))
+      return
+    }
+    if (opts.onAbort != null) {
+      const onAbort = opts.onAbort
+      stream.addEventListener('close', (evt) => {
+        if (evt.error != null && evt.local === true) onAbort(peer, protocol, evt.error)
+      }, { once: true })
+    }
+    return handler(stream, connection)
+  }
+  libp2p.handle = async (protocol, handler, options) => {
+    const list = Array.isArray(protocol) ? protocol : [protocol]
+    await original(protocol, list.some(p => guarded.has(p)) ? wrap(handler) : handler, options)
   }
   return limiter
 }
