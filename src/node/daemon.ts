@@ -53,8 +53,10 @@ export interface NodeDefense {
   guard: Guard
   /** Checks announced Petals ports (null when trust.probe.enabled is false). */
   prober: PetalsProber | null
-  /** Everything refused per peer: rejected gossip, rate-limited gossip and streams, aborted streams. */
+  /** Offences per peer: every refused message or stream, and every unverifiable claim. */
   offences: Map<string, number>
+  /** Messages and streams refused per peer: rejected gossip, rate-limited gossip and streams, aborted streams. */
+  refused: Map<string, number>
   /** Admitted by the lists and not banned. */
   isAdmitted: (peerId: string) => boolean
 }
@@ -169,9 +171,13 @@ export async function startNode (opts: NodeOptions): Promise<PetalmeshNode> {
   const topicScore = petalmeshTopicScoreParams()
   const wire = wireCounter()
   const offences = new Map<string, number>()
-  const offend = (peer: string, points: number, reason: string): void => {
+  const refused = new Map<string, number>()
+  let guard: Guard | null = null
+  /** `message`: a message or stream we refused; `claim`: an unverifiable claim (Petals port). */
+  const offend = (peer: string, points: number, reason: string, kind: 'message' | 'claim' = 'message'): void => {
     offences.set(peer, (offences.get(peer) ?? 0) + 1)
-    if (points > 0) trust.penalties.add(peer, points, reason.replace(/[0-9]+/g, 'N').slice(0, 60), Date.now())
+    if (kind === 'message') refused.set(peer, (refused.get(peer) ?? 0) + 1)
+    if (points > 0) guard?.report(peer, trust.penalties.add(peer, points, reason.replace(/[0-9]+/g, 'N').slice(0, 60), Date.now()))
   }
   const libp2p = await createPetalmeshLibp2p({
     privateKey,
@@ -240,7 +246,7 @@ export async function startNode (opts: NodeOptions): Promise<PetalmeshNode> {
     }
   }
   const selfId = libp2p.peerId.toString()
-  const guard = startGuard(libp2p, {
+  guard = startGuard(libp2p, {
     ...config.trust.guard,
     penalties: trust.penalties,
     bans: trust.bans,
@@ -248,16 +254,16 @@ export async function startNode (opts: NodeOptions): Promise<PetalmeshNode> {
     exempt: (peer) => peer === selfId,
     onDisconnect: (e) => { log.warn({ peer: e.peer, reason: e.reason, bannedUntil: new Date(e.bannedUntil).toISOString() }, 'disconnected and banned a misbehaving peer') }
   })
-  cleanups.push(async () => { guard.stop() })
+  cleanups.push(async () => { guard?.stop() })
   const probeCfg = config.trust.probe
   const prober = probeCfg.enabled ? new PetalsProber({ view: membership.view, ...probeCfg }) : null
   prober?.on('flagged', (peer, s) => {
     log.warn({ peer, error: s.lastError, failures: s.consecutiveFailures }, 'member announces blocks online but its Petals port does not answer: left out of routes')
-    offend(peer, probeCfg.penalty, 'Petals port unreachable')
+    offend(peer, probeCfg.penalty, 'Petals port unreachable', 'claim')
   })
   prober?.on('cleared', (peer) => { log.info({ peer }, 'member no longer flagged unreachable') })
   cleanups.push(async () => { prober?.stop() })
-  const defense: NodeDefense = { penalties: trust.penalties, bans: trust.bans, guard, prober, offences, isAdmitted: trust.isAdmitted }
+  const defense: NodeDefense = { penalties: trust.penalties, bans: trust.bans, guard, prober, offences, refused, isAdmitted: trust.isAdmitted }
 
   let dialer: Dialer | null = null
   let api: HttpApi | null = null

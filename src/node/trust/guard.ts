@@ -49,6 +49,8 @@ export function guardVerdict (score: number, points: number, t: Pick<GuardThresh
 export interface Guard {
   /** Checks every connected peer now; returns the peers disconnected. */
   check: () => Promise<GuardEvent[]>
+  /** Tells the guard a peer's points just reached the limit: it is cut off now, not at the next check. */
+  report: (peer: string, points: number) => void
   stop: () => void
   /** Disconnections so far. */
   readonly disconnects: GuardEvent[]
@@ -58,6 +60,8 @@ export function startGuard (node: GuardTarget, opts: GuardOptions): Guard {
   const now = opts.now ?? Date.now
   const disconnects: GuardEvent[] = []
   let checking = false
+  // Peers reported at the limit (points decay, so by the next check they may sit just below it).
+  const due = new Map<string, number>()
   const check = async (): Promise<GuardEvent[]> => {
     if (checking) return []
     checking = true
@@ -68,7 +72,8 @@ export function startGuard (node: GuardTarget, opts: GuardOptions): Guard {
         const id = p.toString()
         if (opts.exempt?.(id) === true) continue
         const score = opts.score(id)
-        const points = opts.penalties.points(id, t)
+        const points = Math.max(opts.penalties.points(id, t), due.get(id) ?? 0)
+        due.delete(id)
         const reason = guardVerdict(score, points, opts)
         if (reason == null) continue
         const bannedUntil = opts.bans.ban(id, t, reason)
@@ -88,5 +93,10 @@ export function startGuard (node: GuardTarget, opts: GuardOptions): Guard {
   }
   const timer = setInterval(() => { void check() }, opts.checkMs)
   timer.unref?.()
-  return { check, stop: () => { clearInterval(timer) }, disconnects }
+  const report = (peer: string, points: number): void => {
+    if (points < opts.disconnectPenalty || opts.exempt?.(peer) === true) return
+    due.set(peer, points)
+    void check()
+  }
+  return { check, report, stop: () => { clearInterval(timer) }, disconnects }
 }
