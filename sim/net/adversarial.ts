@@ -8,7 +8,7 @@
 import { randomBytes } from 'node:crypto'
 import { createServer } from 'node:net'
 import { generateKeyPair } from '@libp2p/crypto/keys'
-import { peerIdFromString } from '@libp2p/peer-id'
+import { peerIdFromString, peerIdFromPrivateKey } from '@libp2p/peer-id'
 import type { Stream } from '@libp2p/interface'
 import { startSwarm, waitFor, type Swarm } from '../swarm.ts'
 import { staticSpan } from './run.ts'
@@ -41,6 +41,8 @@ export interface AdversarialOptions {
 }
 
 export type AdversarialResult = SimResult & {
+  /** The honest nodes stayed up and their views stayed correct. */
+  converged: boolean
   /** Every honest node's view matched the truth at every sample. */
   honestViewsCorrect: boolean
   badMessagesTried: number
@@ -81,6 +83,8 @@ interface Ctx {
   blocks: number
   heartbeatMs: number
   topics: ReturnType<typeof swarmTopics>
+  /** Publish calls, whether or not anyone was still listening. */
+  attempted: number
 }
 
 function baseRecord (ctx: Ctx, over: Partial<NodeRecordData>): NodeRecordData {
@@ -112,11 +116,12 @@ function baseRecord (ctx: Ctx, over: Partial<NodeRecordData>): NodeRecordData {
   }
 }
 
-/** Publishes and counts it as tried when at least one honest peer received it. */
+/** Publishes; returns how many honest peers it was sent to (each copy is one message tried). */
 async function publish (ctx: Ctx, topic: string, data: Uint8Array): Promise<number> {
   try {
+    ctx.attempted++
     const res = await ctx.bad.services.pubsub.publish(topic, data)
-    return res.recipients.length > 0 ? 1 : 0
+    return res.recipients.length
   } catch {
     return 0
   }
@@ -170,8 +175,7 @@ function spoofAttack (ctx: Ctx): Attack {
           a.tried += await publish(ctx, ctx.topics.records, encodeSwarmMessage({ record: forged }))
         } else if (kind === 1) {
           // A member that does not exist.
-          const ghost = (await generateKeyPair('Ed25519')).publicKey.toMultihash()
-          const ghostId = peerIdFromString(ghost.toString()).toString()
+          const ghostId = peerIdFromPrivateKey(await generateKeyPair('Ed25519')).toString()
           const forged = await signRecord(baseRecord(ctx, { peerId: ghostId, state: 'online', span: { start: 0, end: ctx.blocks } }), ctx.badKey)
           a.tried += await publish(ctx, ctx.topics.records, encodeSwarmMessage({ record: forged }))
         } else if (kind === 2 && stolen.length > 0) {
@@ -353,7 +357,7 @@ export async function runAdversarial (o: AdversarialOptions): Promise<Adversaria
     const topics = swarmTopics(model)
     bad.services.pubsub.subscribe(topics.records)
     bad.services.pubsub.subscribe(topics.heartbeats)
-    const ctx: Ctx = { bad, badKey, honest, model, blocks: o.blocks, heartbeatMs, topics }
+    const ctx: Ctx = { bad, badKey, honest, model, blocks: o.blocks, heartbeatMs, topics, attempted: 0 }
     await Promise.all(honest.map(async n => await bad!.dial(n.libp2p.getMultiaddrs()[0]).catch(() => {})))
     await waitFor(() => bad!.services.pubsub.getSubscribers(topics.heartbeats).length >= honest.length && bad!.services.pubsub.getSubscribers(topics.records).length >= honest.length, 5000, 50)
 
@@ -427,7 +431,11 @@ export async function runAdversarial (o: AdversarialOptions): Promise<Adversaria
       routesAvoidBadPeer: s.routeViolations.length === 0 && clientRouteAvoids,
       extra: {
         honestNodes: honestCount,
+        publishAttempts: ctx.attempted,
+        publishAttemptsPerSec: Math.round(ctx.attempted / (attackMs / 1000)),
         honestUp,
+        honestPeersDisconnected: honest.reduce((sum, n) => sum + n.defense.guard.disconnects.filter(e => e.peer !== badId).length, 0),
+        honestMessagesRefused: honest.reduce((sum, n) => sum + [...n.defense.refused].filter(([p]) => p !== badId).reduce((a, [, c]) => a + c, 0), 0),
         honestNotAnswering: up.filter(u => !u).length,
         disconnectedBy,
         flaggedUnreachableBy: flaggedBy,
