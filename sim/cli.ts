@@ -109,7 +109,7 @@ export async function simMain (argv: string[]): Promise<number> {
         // One bad peer among nodes - 1 honest ones, all in this process (tcp = loopback TCP).
         const adv: AdversarialResult[] = []
         for (let r = 0; r < runs; r++) {
-          adv.push(await runAdversarial({ scenario: flags.scenario as AdversaryScenario, nodes: int('nodes', flags.nodes, 3), blocks, seed: seed + r, transport: flags.transport, heartbeatMs: flags.heartbeatMs != null ? heartbeatMs : 1000 }))
+          adv.push(await runAdversarial({ scenario: flags.scenario as AdversaryScenario, nodes: int('nodes', flags.nodes, 3), blocks, seed: seed + r, transport: flags.transport, heartbeatMs }))
         }
         out = adv.length === 1 ? adv[0] as unknown as Record<string, unknown> : medianResult(adv) as unknown as Record<string, unknown>
         console.log(flags.json === true ? JSON.stringify(out) : summary(out))

@@ -134,12 +134,12 @@ function floodAttack (ctx: Ctx): Attack {
       let seq = BigInt(Date.now()) * 1000n
       const recordSeq = seq
       a.tried += await publish(ctx, ctx.topics.records, encodeSwarmMessage({ record: await signRecord(baseRecord(ctx, { seq: recordSeq }), ctx.badKey) }))
-      // About 4,000 messages a second: batches of 200 every 50 ms, one in ten a full signed record.
+      // Thousands of messages a second: batches of 200 every 50 ms, one in fifty a full signed record.
       while (Date.now() < until) {
         const batch: Array<Promise<number>> = []
         for (let i = 0; i < 200; i++) {
           seq++
-          if (i % 10 === 0) {
+          if (i % 50 === 0) {
             batch.push(signRecord(baseRecord(ctx, { seq }), ctx.badKey).then(async r => await publish(ctx, ctx.topics.records, encodeSwarmMessage({ record: r }))))
           } else {
             batch.push(publish(ctx, ctx.topics.heartbeats, encodeHeartbeat({ instance: 1n, seq, timestampMs: Date.now(), state: 'standby', recordSeq, loadingDone: 0, tokensSinceLast: 0 })))
@@ -325,7 +325,7 @@ function sampler (ctx: Ctx, attackStart: () => number): Sampler {
 export async function runAdversarial (o: AdversarialOptions): Promise<AdversarialResult> {
   const t0 = Date.now()
   if (o.nodes < 3) throw new RangeError('an adversarial scenario needs at least 3 nodes (2 honest, 1 bad)')
-  const heartbeatMs = o.heartbeatMs ?? 1000
+  const heartbeatMs = o.heartbeatMs ?? 2000
   const honestCount = o.nodes - 1
   const model = `adv-${o.scenario}`
   const swarm: Swarm = await startSwarm({
@@ -438,6 +438,7 @@ export async function runAdversarial (o: AdversarialOptions): Promise<Adversaria
         honestMessagesRefused: honest.reduce((sum, n) => sum + [...n.defense.refused].filter(([p]) => p !== badId).reduce((a, [, c]) => a + c, 0), 0),
         honestNotAnswering: up.filter(u => !u).length,
         disconnectedBy,
+        stillConnected: honest.filter(n => n.libp2p.getPeers().some(p => p.toString() === badId)).map(n => `score ${(n.libp2p.services.pubsub as unknown as { getScore: (p: string) => number }).getScore(badId).toFixed(0)} points ${n.defense.penalties.points(badId, Date.now()).toFixed(1)} refused ${n.defense.refused.get(badId) ?? 0}`).join('; '),
         flaggedUnreachableBy: flaggedBy,
         routesSampled: s.routesComputed,
         clientRouteOk,
