@@ -74,14 +74,14 @@ describe(`fuzz: decoders (${FUZZ_RUNS} cases each; PETALMESH_FUZZ_RUNS for more)
     const { signed } = await validRecord()
     expect((await verifySignedRecord(signed, ctx)).ok).toBe(true)
     await fc.assert(fc.asyncProperty(mutated(signed.record), mutated(signed.signature), async (record, signature) => {
-      const r = await verifySignedRecord({ record, signature }, ctx)
+      const r = await verifySignedRecord({ record: new Uint8Array(record), signature: new Uint8Array(signature) }, ctx)
       expect(isResult(r)).toBe(true)
       const same = record.length === signed.record.length && record.every((x, i) => x === signed.record[i]) &&
         signature.length === signed.signature.length && signature.every((x, i) => x === signed.signature[i])
       if (!same) expect(r.ok).toBe(false)
     }), { numRuns: Math.max(100, Math.floor(FUZZ_RUNS / 4)) })
     await fc.assert(fc.asyncProperty(bytes, fc.uint8Array({ maxLength: 200 }), async (record, signature) => {
-      expect(isResult(await verifySignedRecord({ record, signature }, ctx))).toBe(true)
+      expect(isResult(await verifySignedRecord({ record: new Uint8Array(record), signature: new Uint8Array(signature) }, ctx))).toBe(true)
     }), { numRuns: Math.max(100, Math.floor(FUZZ_RUNS / 4)) })
   })
 
