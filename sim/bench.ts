@@ -6,6 +6,7 @@ import { join, dirname, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { runNegotiated, type NegotiatedOptions } from './net/negotiated.ts'
 import { runNetScenario, type NetResult } from './net/run.ts'
+import { runAdversarial, ADVERSARY_SCENARIOS } from './net/adversarial.ts'
 
 const OUT = resolve(dirname(fileURLToPath(import.meta.url)), '..', 'bench')
 const quick = process.argv.includes('--quick')
@@ -72,6 +73,12 @@ async function main (): Promise<void> {
     const r = await runNetScenario({ scenario, nodes: scenario === 'discovery' ? 30 : n, blocks: 48, seed: 1, transport: 'memory', heartbeatMs: 2000 })
     rows.push({ scenario, nodes: r.nodes, transport: 'memory', petalmesh: strip(r), baseline: null })
   }
+  // One bad peer among 9 honest nodes, about 10 s each.
+  for (const scenario of ADVERSARY_SCENARIOS) {
+    process.stderr.write(`bench: adversarial ${scenario} 10 nodes\n`)
+    const r = await runAdversarial({ scenario, nodes: 10, blocks: 24, seed: 1, transport: 'memory' })
+    rows.push({ scenario, nodes: r.nodes, transport: 'memory', petalmesh: r, baseline: null })
+  }
   try {
     const algo = await import('./algo/index.ts')
     for (const [scenario, nodes, blocks] of [['cold-start', 1000, 100], ['churn', 1000, 100], ['cold-start', 10_000, 1000]] as const) {
@@ -86,7 +93,8 @@ async function main (): Promise<void> {
   }
   await writeFile(join(OUT, 'results.json'), JSON.stringify({ date: new Date().toISOString(), quick, rows }, null, 2) + '\n')
   const fmt = (v: unknown): string => v == null ? '–' : typeof v === 'number' ? String(Math.round(v * 1000) / 1000) : String(v)
-  const metrics = ['fullCoverageMs', 'replicationMs', 'duplicateClaims', 'moves', 'detectMs', 'healMs', 'availability', 'bottleneckRatio', 'routeMs', 'bytesPerNodePerSec'] as const
+  const metrics = ['fullCoverageMs', 'replicationMs', 'duplicateClaims', 'moves', 'detectMs', 'healMs', 'availability', 'bottleneckRatio', 'routeMs', 'bytesPerNodePerSec',
+    'honestViewsCorrect', 'badMessagesTried', 'badMessagesRejected', 'disconnectMs', 'routesAvoidBadPeer'] as Array<keyof NetResult>
   const lines = ['| scenario | N | transport | metric | petalmesh | Petals baseline | ratio |', '|---|---|---|---|---|---|---|']
   for (const r of rows) {
     for (const m of metrics) {

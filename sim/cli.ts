@@ -3,8 +3,9 @@ import { Command, Option, CommanderError } from 'commander'
 import { runNetScenario, type NetScenario, type NetResult } from './net/run.ts'
 import { runProcessScenario } from './net/procs.ts'
 import { runNegotiated } from './net/negotiated.ts'
+import { runAdversarial, ADVERSARY_SCENARIOS, type AdversaryScenario, type AdversarialResult } from './net/adversarial.ts'
 
-const NET_SCENARIOS: readonly string[] = ['cold-start', 'join', 'steady', 'heal', 'churn', 'partition', 'crash', 'leave', 'discovery', 'liveness']
+const NET_SCENARIOS: readonly string[] = ['cold-start', 'join', 'steady', 'heal', 'churn', 'partition', 'crash', 'leave', 'discovery', 'liveness', ...ADVERSARY_SCENARIOS]
 
 interface SimFlags {
   scenario: string
@@ -103,6 +104,16 @@ export async function simMain (argv: string[]): Promise<number> {
     } else {
       if (!NET_SCENARIOS.includes(flags.scenario)) {
         throw new SimUsageError(`scenario ${JSON.stringify(flags.scenario)} is not available on transport ${flags.transport}; choose one of ${NET_SCENARIOS.join(', ')} (or --transport none for the algorithm-level scenarios)`)
+      }
+      if ((ADVERSARY_SCENARIOS as readonly string[]).includes(flags.scenario)) {
+        // One bad peer among nodes - 1 honest ones, all in this process (tcp = loopback TCP).
+        const adv: AdversarialResult[] = []
+        for (let r = 0; r < runs; r++) {
+          adv.push(await runAdversarial({ scenario: flags.scenario as AdversaryScenario, nodes: int('nodes', flags.nodes, 3), blocks, seed: seed + r, transport: flags.transport, heartbeatMs }))
+        }
+        out = adv.length === 1 ? adv[0] as unknown as Record<string, unknown> : medianResult(adv) as unknown as Record<string, unknown>
+        console.log(flags.json === true ? JSON.stringify(out) : summary(out))
+        return 0
       }
       const results: NetResult[] = []
       const negotiated = ['cold-start', 'join', 'steady', 'heal', 'churn', 'partition'].includes(flags.scenario)

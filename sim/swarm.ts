@@ -56,6 +56,8 @@ export interface SwarmOptions {
   /** Run the DHT on every node (default) or none: without it, nodes connect only as the dialer
    *  and snapshots lead them, which keeps big in-process swarms within a 2-core budget. */
   dht?: boolean
+  /** Overrides of the `trust` config section (rate limits, guard, probe) for every node. */
+  trust?: Record<string, unknown>
 }
 
 export interface Swarm {
@@ -114,7 +116,8 @@ export async function startSwarm (o: SwarmOptions): Promise<Swarm> {
       ...(o.maxHeartbeatRate != null ? { maxHeartbeatRate: o.maxHeartbeatRate } : {})
     },
     api: { enabled: false },
-    petals: { backend: 'simulated' }
+    petals: { backend: 'simulated' },
+    ...(o.trust != null ? { trust: o.trust } : {})
   })
 
   const addrOf = (n: PetalmeshNode): string => {

@@ -63,7 +63,7 @@ export async function joinAsClient (o: DiscoverOptions): Promise<{ node: Petalme
     throw new PetalmeshError('no bootstrap peers: pass --bootstrap /ip4/HOST/tcp/PORT/p2p/PEERID (any node of the swarm), or list some in bootstrap.json', { exitCode: 2 })
   }
   const node = await startNode({ config, log: o.log ?? silentLogger(), privateKey: await generateKeyPair('Ed25519'), ephemeral: true })
-  const router = new Router({ libp2p: node.libp2p, membership: node.membership, mode: o.mode })
+  const router = new Router({ libp2p: node.libp2p, membership: node.membership, mode: o.mode, excluded: () => node.defense.prober?.unreachable() ?? new Set() })
   try {
     const deadline = Date.now() + (o.timeoutMs ?? 10_000)
     if (node.libp2p.getPeers().length === 0) {
@@ -100,6 +100,8 @@ export async function discoverRoute (o: DiscoverOptions): Promise<DiscoveredRout
   const { node, router } = await joinAsClient(o)
   try {
     const deadline = t0 + (o.timeoutMs ?? 10_000)
+    // Servers whose Petals port does not answer must not make it into the route: wait for their verdicts.
+    await node.defense.prober?.settled(Math.max(0, deadline - Date.now()))
     let answer = await router.route({ mode: o.mode })
     // A snapshot can miss servers that are still joining: give gossip a moment before giving up.
     while (!answer.result.ok && Date.now() < deadline) {

@@ -4,7 +4,7 @@ import { mkdir, open, readFile, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { PrivateKey } from '@libp2p/interface'
 import type { Logger } from 'pino'
-import { createPetalmeshLibp2p, petalmeshTopicScoreParams, type PetalmeshLibp2p, type Libp2pNodeOptions } from './libp2p.ts'
+import { createPetalmeshLibp2p, petalmeshTopicScoreParams, type PetalmeshLibp2p, type Libp2pNodeOptions, type GossipSubRuntime } from './libp2p.ts'
 import { loadOrCreateIdentity } from './identity.ts'
 import { Membership, TwinError, type MembershipTiming, type SelfState } from './membership.ts'
 import { startDialer, type Dialer } from './dialer.ts'
@@ -14,7 +14,10 @@ import type { Span } from '../protocols/types.ts'
 import { swarmTopics } from '../protocols/membership/topics.ts'
 import { PetalmeshError } from '../util/errors.ts'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
-import { createTrust, type Trust } from './trust/index.ts'
+import { createTrust, GossipLimits, limitInboundStreams, startGuard, type Trust, type Guard, type PeerPenalties, type TempBans } from './trust/index.ts'
+import { PetalsProber } from './petals-probe.ts'
+import { SNAPSHOT_PROTOCOL } from '../protocols/snapshot/snapshot.ts'
+import { COVERAGE_PROTOCOL } from '../protocols/negotiation/claim-stream.ts'
 import { wireCounter, type WireCounts } from './wire-metrics.ts'
 import { Negotiator } from './negotiator.ts'
 import type { LogRing } from './api/logs.ts'
@@ -42,6 +45,22 @@ export interface NodeOptions {
   signal?: AbortSignal
 }
 
+/** What the node does about hostile peers, for the API, tests and the simulator. */
+export interface NodeDefense {
+  penalties: PeerPenalties
+  bans: TempBans
+  /** Disconnects peers whose score or points cross the thresholds (trust.guard). */
+  guard: Guard
+  /** Checks announced Petals ports (null when trust.probe.enabled is false). */
+  prober: PetalsProber | null
+  /** Offences per peer: every refused message or stream, and every unverifiable claim. */
+  offences: Map<string, number>
+  /** Messages and streams refused per peer: rejected gossip, rate-limited gossip and streams, aborted streams. */
+  refused: Map<string, number>
+  /** Admitted by the lists and not banned. */
+  isAdmitted: (peerId: string) => boolean
+}
+
 export interface PetalmeshNode {
   libp2p: PetalmeshLibp2p
   membership: Membership
@@ -54,6 +73,7 @@ export interface PetalmeshNode {
   backend: PetalsBackend | null
   /** Bytes sent and received on this node's connections. */
   wire: WireCounts
+  defense: NodeDefense
   startedAt: number
   stop: (opts?: { graceful?: boolean }) => Promise<void>
   /** Resolves when the node stopped (by stop() or a fatal condition). */
@@ -150,6 +170,15 @@ export async function startNode (opts: NodeOptions): Promise<PetalmeshNode> {
   // Invalid messages on our topics must cost the sender: without per-topic params, rejects score 0.
   const topicScore = petalmeshTopicScoreParams()
   const wire = wireCounter()
+  const offences = new Map<string, number>()
+  const refused = new Map<string, number>()
+  let guard: Guard | null = null
+  /** `message`: a message or stream we refused; `claim`: an unverifiable claim (Petals port). */
+  const offend = (peer: string, points: number, reason: string, kind: 'message' | 'claim' = 'message'): void => {
+    offences.set(peer, (offences.get(peer) ?? 0) + 1)
+    if (kind === 'message') refused.set(peer, (refused.get(peer) ?? 0) + 1)
+    if (points > 0) guard?.report(peer, trust.penalties.add(peer, points, reason.replace(/[0-9]+/g, 'N').slice(0, 60), Date.now()))
+  }
   const libp2p = await createPetalmeshLibp2p({
     privateKey,
     metrics: wire.metrics,
@@ -164,6 +193,8 @@ export async function startNode (opts: NodeOptions): Promise<PetalmeshNode> {
     topicScoreParams: { [topics.records]: topicScore, [topics.heartbeats]: topicScore },
     connectionGater: trust.gater,
     connectionProtector: trust.connectionProtector,
+    // Misbehaviour points count in gossipsub's score too, so the mesh prunes a peer before the guard cuts it.
+    appSpecificScore: (peer) => -trust.penalties.points(peer, Date.now()),
     ...opts.libp2p
   }).catch(async (err: unknown) => { await releaseAll(); throw err })
   const timing: Partial<MembershipTiming> = {
@@ -186,7 +217,9 @@ export async function startNode (opts: NodeOptions): Promise<PetalmeshNode> {
     role: config.swarm.role,
     timing,
     log,
-    admitted: (peerId) => trust.policy.isAdmitted(peerId),
+    admitted: trust.isAdmitted,
+    gossipLimits: new GossipLimits({ perPeer: config.trust.rateLimits.gossipPerPeer, perAuthor: config.trust.rateLimits.gossipPerAuthor }),
+    onReject: (peer, reason) => { offend(peer, 1, reason) },
     now: opts.now,
     self: {
       state: !isServer ? 'standby' : span != null ? 'loading' : config.swarm.standby ? 'standby' : 'joining',
@@ -212,6 +245,26 @@ export async function startNode (opts: NodeOptions): Promise<PetalmeshNode> {
       throw err
     }
   }
+  const selfId = libp2p.peerId.toString()
+  guard = startGuard(libp2p, {
+    ...config.trust.guard,
+    penalties: trust.penalties,
+    bans: trust.bans,
+    score: (peer) => (libp2p.services.pubsub as GossipSubRuntime).getScore(peer),
+    exempt: (peer) => peer === selfId,
+    onDisconnect: (e) => { log.warn({ peer: e.peer, reason: e.reason, bannedUntil: new Date(e.bannedUntil).toISOString() }, 'disconnected and banned a misbehaving peer') }
+  })
+  cleanups.push(async () => { guard?.stop() })
+  const probeCfg = config.trust.probe
+  const prober = probeCfg.enabled ? new PetalsProber({ view: membership.view, ...probeCfg }) : null
+  prober?.on('flagged', (peer, s) => {
+    log.warn({ peer, error: s.lastError, failures: s.consecutiveFailures }, 'member announces blocks online but its Petals port does not answer: left out of routes')
+    offend(peer, probeCfg.penalty, 'Petals port unreachable', 'claim')
+  })
+  prober?.on('cleared', (peer) => { log.info({ peer }, 'member no longer flagged unreachable') })
+  cleanups.push(async () => { prober?.stop() })
+  const defense: NodeDefense = { penalties: trust.penalties, bans: trust.bans, guard, prober, offences, refused, isAdmitted: trust.isAdmitted }
+
   let dialer: Dialer | null = null
   let api: HttpApi | null = null
   let resolveStopped: () => void = () => {}
@@ -250,7 +303,15 @@ export async function startNode (opts: NodeOptions): Promise<PetalmeshNode> {
     await libp2p.start()
     log.info({ peerId: libp2p.peerId.toString(), addrs: libp2p.getMultiaddrs().map(String), model: config.swarm.model, role: config.swarm.role }, 'libp2p started')
     trust.attach(libp2p)
+    // Before the handlers: libp2p runs the middleware of a protocol ahead of its handler.
+    limitInboundStreams(libp2p, [SNAPSHOT_PROTOCOL, COVERAGE_PROTOCOL], {
+      perSec: config.trust.rateLimits.streamsPerPeer,
+      onExceed: (peer, protocol) => { offend(peer, 1, `stream rate limit ${protocol}`) },
+      // The snapshot handler counts its own rejects (membership.onReject); the claim handler does not.
+      onAbort: (peer, protocol) => { if (protocol === COVERAGE_PROTOCOL) offend(peer, 1, 'bad claim push stream') }
+    })
     await membership.start()
+    prober?.start()
     dialer = startDialer(libp2p, {
       bootstrap: config.bootstrap,
       targetPeers: config.network.targetPeers,
@@ -293,7 +354,7 @@ export async function startNode (opts: NodeOptions): Promise<PetalmeshNode> {
         void stop({ graceful: false })
       }
     })
-    const node: PetalmeshNode = { libp2p, membership, negotiator, backend, config, peerId: libp2p.peerId.toString(), api: null, log, wire: wire.counts, startedAt: Date.now(), stop, stopped }
+    const node: PetalmeshNode = { libp2p, membership, negotiator, backend, config, peerId: libp2p.peerId.toString(), api: null, log, wire: wire.counts, defense, startedAt: Date.now(), stop, stopped }
     if (config.api.enabled) {
       api = await startHttpApi(node, {
         host: config.api.host,

@@ -259,7 +259,7 @@ export async function startHttpApi (node: PetalmeshNode, opts: HttpApiOptions): 
         }
         const m = node.membership.view.get(param)
         if (m == null) throw new HttpError(404, `no member ${param} in this node's view`)
-        return memberJson(m)
+        return memberJson(m, Date.now(), api.defense?.prober?.statusOf(m.peerId))
       }
     },
     {

@@ -48,6 +48,8 @@ export interface Libp2pNodeOptions {
   ipColocationWhitelist?: string[]
   /** Per-topic score parameters, so invalid messages on our topics cost the sender score. */
   topicScoreParams?: Record<string, TopicScoreParams>
+  /** Application score of a peer (≤ 0: minus its misbehaviour points), weighted 10 by gossipsub. */
+  appSpecificScore?: (peerId: string) => number
   /** Gossipsub overrides for simulations (heartbeat interval, D). */
   gossip?: Partial<Pick<GossipsubOpts, 'heartbeatInterval' | 'D' | 'Dlo' | 'Dhi' | 'Dout' | 'doPX' | 'floodPublish' | 'Dlazy'>>
   connectionGater?: ConnectionGater
@@ -86,7 +88,8 @@ export async function createPetalmeshLibp2p (opts: Libp2pNodeOptions): Promise<P
   const whitelist = new Set(opts.ipColocationWhitelist ?? ['127.0.0.1', '::1'])
   const scoreParams = createPeerScoreParams({
     IPColocationFactorWhitelist: whitelist,
-    topics: opts.topicScoreParams ?? {}
+    topics: opts.topicScoreParams ?? {},
+    ...(opts.appSpecificScore != null ? { appSpecificScore: opts.appSpecificScore } : {})
   })
   return await createLibp2p({
     privateKey: opts.privateKey,

@@ -22,6 +22,7 @@ import { SNAPSHOT_PROTOCOL, fetchSnapshotOverStream, serveSnapshot } from '../pr
 import { SwarmView, computeCoverage, type SwarmEvent, type CoverageSummary } from './swarm-view.ts'
 import { SOFTWARE_VERSION, type PetalmeshLibp2p } from './libp2p.ts'
 import { PetalmeshError } from '../util/errors.ts'
+import type { GossipLimits } from './trust/limits.ts'
 
 
 /** What this node says about itself. */
@@ -87,6 +88,10 @@ export interface MembershipOptions {
   now?: () => number
   /** Admission policy: records and heartbeats of peers it refuses are rejected (and counted). */
   admitted?: (peerId: string) => boolean
+  /** Per-peer and per-author gossip rate limits; excess is rejected (or ignored when relayed) and counted. */
+  gossipLimits?: GossipLimits
+  /** Called for every rejected message or stream, with the peer that sent it (penalties, metrics). */
+  onReject?: (peer: string, reason: string) => void
 }
 
 export interface MembershipStats {
@@ -396,6 +401,7 @@ export class Membership extends EventEmitter<MembershipEvents> {
     const key = reason.replace(/[0-9]+/g, 'N').slice(0, 80)
     this.stats.rejectReasons.set(key, (this.stats.rejectReasons.get(key) ?? 0) + 1)
     this.log.debug({ peer, reason }, 'rejected message')
+    try { this.opts.onReject?.(peer, reason) } catch { /* accounting must never break validation */ }
   }
 
   private rejectMsg (from: PeerId, rejection: { reason: string, ignore?: boolean }): TopicValidatorResult {
@@ -408,11 +414,17 @@ export class Membership extends EventEmitter<MembershipEvents> {
   }
 
   private async validateSwarmMessage (from: PeerId, msg: Message): Promise<TopicValidatorResult> {
+    const limits = this.opts.gossipLimits
+    const over = limits?.checkPeer('records', from.toString(), this.now())
+    if (over != null) return this.rejectMsg(from, over)
     if (msg.type !== 'signed') return this.rejectMsg(from, { reason: 'unsigned message' })
     if (this.opts.admitted?.(msg.from.toString()) === false) return this.rejectMsg(from, { reason: 'author not admitted', ignore: true })
     const decoded = decodeSwarmMessage(msg.data)
     if (!decoded.ok) return this.rejectMsg(from, decoded)
     const now = this.now()
+    const kind = decoded.value.record != null ? 'records' : 'obituaries'
+    const authorOver = limits?.checkAuthor(kind, msg.from.toString(), from.toString(), now)
+    if (authorOver != null) return this.rejectMsg(from, authorOver)
     if (decoded.value.record != null) {
       const rec = await verifySignedRecord(decoded.value.record, { now, model: this.opts.model, totalBlocks: this.blocks ?? undefined, verified: this.verified })
       if (!rec.ok) return this.rejectMsg(from, rec)
@@ -433,8 +445,13 @@ export class Membership extends EventEmitter<MembershipEvents> {
   }
 
   private validateHeartbeat (from: PeerId, msg: Message): TopicValidatorResult {
+    const limits = this.opts.gossipLimits
+    const over = limits?.checkPeer('heartbeats', from.toString(), this.now())
+    if (over != null) return this.rejectMsg(from, over)
     if (msg.type !== 'signed') return this.rejectMsg(from, { reason: 'unsigned message' })
     if (this.opts.admitted?.(msg.from.toString()) === false) return this.rejectMsg(from, { reason: 'author not admitted', ignore: true })
+    const authorOver = limits?.checkAuthor('heartbeats', msg.from.toString(), from.toString(), this.now())
+    if (authorOver != null) return this.rejectMsg(from, authorOver)
     const hb = decodeHeartbeat(msg.data, this.now())
     if (!hb.ok) return this.rejectMsg(from, hb)
     const author = msg.from.toString()

@@ -2,6 +2,7 @@
 // log lines (parsed by the same parser), "loads" blocks on a timer and can be told to fail.
 
 import { randomBytes } from 'node:crypto'
+import { createServer, type Server } from 'node:net'
 import type { Span } from '../protocols/types.ts'
 import { makeFailure } from './failures.ts'
 import type { FailureKind } from './failures.ts'
@@ -29,7 +30,13 @@ export interface SimulatedBackendOptions {
   /** Restart policy (default: 50 ms base, 1 s max, 5 restarts per 60 s). */
   restart?: Partial<RestartPolicyOptions>
   petalsPeerId?: string
+  /** Announce these instead of listening (nothing answers on them unless you make it). */
   petalsMultiaddrs?: string[]
+  /**
+   * Listen on a loopback TCP port while "running" and announce it, so peers probing the announced
+   * Petals port get an answer, as from a real server (default: true unless petalsMultiaddrs is set).
+   */
+  listen?: boolean
   /** Model name and DHT prefix used in the simulated log lines. */
   model?: string
   dhtPrefix?: string
@@ -63,6 +70,20 @@ interface SimSettings {
   dhtPrefix: string
   peerId: string
   multiaddrs: string[]
+  listen: boolean
+}
+
+/** A loopback TCP listener that accepts and closes connections: what a port probe needs to see. */
+async function listenLoopback (): Promise<{ port: number, server: Server }> {
+  const server = createServer((socket) => { socket.on('error', () => {}); socket.end() })
+  server.on('error', () => {})
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => { server.off('error', reject); resolve() })
+  })
+  const addr = server.address()
+  if (addr == null || typeof addr === 'string') throw new Error('simulated Petals server has no TCP port')
+  return { port: addr.port, server }
 }
 
 class SimulatedRunner implements Runner {
@@ -77,7 +98,10 @@ class SimulatedRunner implements Runner {
   async start (span: Span, initialPeers: string[], sink: RunSink): Promise<RunHandle> {
     this.launches += 1
     const fails = this.settings.failAfterMs != null && this.launches <= this.settings.failTimes
-    return new SimulatedRun(this.settings, span, initialPeers, sink, fails)
+    if (!this.settings.listen) return new SimulatedRun(this.settings, span, initialPeers, sink, fails)
+    const { port, server } = await listenLoopback()
+    const settings = { ...this.settings, multiaddrs: [`/ip4/127.0.0.1/tcp/${port}/p2p/${this.settings.peerId}`] }
+    return new SimulatedRun(settings, span, initialPeers, sink, fails, server)
   }
 }
 
@@ -91,9 +115,11 @@ class SimulatedRun implements RunHandle {
   private readonly span: Span
   private done = false
   private online = false
+  private readonly server: Server | null
 
-  constructor (settings: SimSettings, span: Span, initialPeers: string[], sink: RunSink, fails: boolean) {
+  constructor (settings: SimSettings, span: Span, initialPeers: string[], sink: RunSink, fails: boolean, server: Server | null = null) {
     this.settings = settings
+    this.server = server
     this.sink = sink
     this.span = span
     this.exited = new Promise((resolve) => { this.resolveExit = resolve })
@@ -144,6 +170,7 @@ class SimulatedRun implements RunHandle {
   private finish (exit: RunExit): void {
     if (this.done) return
     this.done = true
+    this.server?.close()
     this.resolveExit(exit)
   }
 
@@ -184,7 +211,8 @@ export function createSimulatedBackend (opts: SimulatedBackendOptions = {}): Pet
     model,
     dhtPrefix: opts.dhtPrefix ?? model.split('/').at(-1)!.replaceAll('.', '-'),
     peerId,
-    multiaddrs
+    multiaddrs,
+    listen: opts.listen ?? opts.petalsMultiaddrs == null
   })
   return new SupervisedBackend({
     runner,

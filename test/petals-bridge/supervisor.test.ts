@@ -64,7 +64,9 @@ describe('supervised backend (simulated)', () => {
   it('restarts a crashed server with exponential backoff and goes standby at the limit, saying why', async () => {
     const backend = createSimulatedBackend({ ...fast, loadMsPerBlock: 50, failAfterMs: 20, failKind: 'cuda-oom', restart: { backoffBaseMs: 40, backoffMaxMs: 1000, maxRestarts: 3, windowMs: 60_000 } })
     const starts: number[] = []
-    backend.onStatus((s) => { if (s.state === 'starting') starts.push(Date.now()) })
+    // Count launches: entries into 'starting' (the announced address can update while starting).
+    let last = ''
+    backend.onStatus((s) => { if (s.state === 'starting' && last !== 'starting') starts.push(Date.now()); last = s.state })
     await backend.setSpan({ start: 0, end: 4 })
     const failed = await waitForStatus(backend, (s) => s.state === 'failed', 5_000)
     expect(failed.restarts).toBe(3)

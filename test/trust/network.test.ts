@@ -3,7 +3,7 @@
 import { describe, it, expect, afterEach } from 'vitest'
 import { writeFile, rename, rm } from 'node:fs/promises'
 import { join } from 'node:path'
-import { createTrust, generateSwarmKey, writeSwarmKeyFile, type Trust, type TrustConfig } from '../../src/node/trust/index.ts'
+import { createTrust, generateSwarmKey, writeSwarmKeyFile, trustConfigSchema, type Trust, type TrustConfig } from '../../src/node/trust/index.ts'
 import { startNode, stopAllNodes, tempDir, removeTempDirs, keyAndId, tryDial, connected, eventually, refused } from './helpers.ts'
 import type { PetalmeshError } from '../../src/util/errors.ts'
 
@@ -14,7 +14,7 @@ afterEach(async () => {
   await removeTempDirs()
 })
 
-const noLists: TrustConfig = { swarmKeyFile: '', allow: [], deny: [], listFile: '' }
+const noLists: TrustConfig = trustConfigSchema.parse({})
 
 async function trustWith (config: Partial<TrustConfig>, opts: Parameters<typeof createTrust>[1] = {}): Promise<Trust> {
   const t = await createTrust({ ...noLists, ...config }, { env: {}, pollMs: 500, debounceMs: 50, ...opts })

@@ -148,7 +148,8 @@ describe('list file watcher', () => {
 
 describe('config schema and createTrust', () => {
   it('defaults, descriptions and peer id validation', async () => {
-    expect(trustConfigSchema.parse({})).toEqual({ swarmKeyFile: '', allow: [], deny: [], listFile: '' })
+    expect(trustConfigSchema.parse({})).toMatchObject({ swarmKeyFile: '', allow: [], deny: [], listFile: '' })
+    expect(trustConfigSchema.parse({}).guard).toMatchObject({ disconnectScore: -1000, disconnectPenalty: 20 })
     for (const [key, schema] of Object.entries(trustConfigSchema.shape)) {
       expect((schema as z.ZodType).description, key).toBeTruthy()
     }

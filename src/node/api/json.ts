@@ -6,14 +6,20 @@ import { SOFTWARE_VERSION } from '../libp2p.ts'
 import { formatSpan, type MemberInfo, type Span } from '../../protocols/types.ts'
 import type { RouteAnswer } from '../router.ts'
 import type { RouteMode } from '../../protocols/routing/types.ts'
+import type { ProbeStatus } from '../petals-probe.ts'
 import type {
   BlockJson, CoverageBrief, CoverageJson, NetworkInfoJson, PeerRow, PeersJson, PetalsBackendJson, RouteJson, StatusJson
 } from './types.ts'
 
 /** The parts of a node the API reads (tests can hand in a partial node). */
-export type ApiNode = Pick<PetalmeshNode, 'libp2p' | 'membership' | 'config' | 'peerId' | 'startedAt' | 'wire' | 'stop'>
+export type ApiNode = Pick<PetalmeshNode, 'libp2p' | 'membership' | 'config' | 'peerId' | 'startedAt' | 'wire' | 'stop'> & Partial<Pick<PetalmeshNode, 'defense'>>
 
-export function memberJson (m: Member, now = Date.now()): PeerRow {
+/** Members a node flagged unreachable (its Petals port did not answer): routes leave them out. */
+export function unreachableSet (node: Partial<Pick<PetalmeshNode, 'defense'>>): ReadonlySet<string> {
+  return node.defense?.prober?.unreachable() ?? new Set()
+}
+
+export function memberJson (m: Member, now = Date.now(), probe?: ProbeStatus): PeerRow {
   const r = m.record
   return {
     peerId: m.peerId,
@@ -32,7 +38,9 @@ export function memberJson (m: Member, now = Date.now()): PeerRow {
     reachability: r.reachability,
     tokensTotal: m.tokensTotal,
     lastHeardMsAgo: Math.max(0, now - m.lastHeardMs),
-    offlineReason: m.offlineReason
+    offlineReason: m.offlineReason,
+    petalsReachable: probe?.reachable ?? null,
+    unreachable: probe?.flagged ?? false
   }
 }
 
@@ -57,7 +65,9 @@ export function selfRow (node: ApiNode): PeerRow | null {
     reachability: s.reachability,
     tokensTotal: s.tokensTotal,
     lastHeardMsAgo: 0,
-    offlineReason: null
+    offlineReason: null,
+    petalsReachable: null,
+    unreachable: false
   }
 }
 
@@ -66,7 +76,7 @@ export function peersJson (node: ApiNode, filter?: (m: Member) => boolean): Peer
   const members = node.membership.view.all()
   return {
     selfRow: selfRow(node),
-    peers: (filter == null ? members : members.filter(filter)).map(m => memberJson(m, now))
+    peers: (filter == null ? members : members.filter(filter)).map(m => memberJson(m, now, node.defense?.prober?.statusOf(m.peerId)))
   }
 }
 
@@ -102,6 +112,11 @@ export function nodeStatus (node: ApiNode, petals: PetalsBackendJson | null = nu
     dhtMode: node.config.swarm.role === 'client' ? 'client' : node.config.network.dhtMode,
     swarmMembers: node.membership.view.live().length,
     dhtRoutingTable: dhtRoutingTableSize(node),
+    defense: {
+      unreachable: [...unreachableSet(node)].sort(),
+      banned: (node.defense?.bans.active(Date.now()) ?? []).map(b => ({ peerId: b.peer, until: b.until, reason: b.reason })),
+      offences: [...(node.defense?.offences.values() ?? [])].reduce((a, b) => a + b, 0)
+    },
     version: SOFTWARE_VERSION
   }
 }

@@ -6,7 +6,7 @@ import { peerIdFromString } from '@libp2p/peer-id'
 import { BanList, RttCache, findRoute, initialPeers, routeAffected, type Route, type RouteMode, type RouteServer, type SwarmChange } from '../../protocols/routing/index.ts'
 import { routeServers, type RouteAnswer } from '../router.ts'
 import type { SwarmEvent } from '../swarm-view.ts'
-import type { ApiNode } from './json.ts'
+import { unreachableSet, type ApiNode } from './json.ts'
 
 interface RoutePreviewEvents {
   /** A route handed out earlier is broken by a swarm change; `next` is the route recomputed at once. */
@@ -35,7 +35,7 @@ export class RoutePreview extends EventEmitter<RoutePreviewEvents> {
   }
 
   servers (): RouteServer[] {
-    const servers = routeServers(this.node.membership)
+    const servers = routeServers(this.node.membership, unreachableSet(this.node))
     if (this.node.config.swarm.role === 'server') {
       const s = this.node.membership.selfState()
       servers.push({

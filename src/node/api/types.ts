@@ -27,6 +27,13 @@ export interface PeerRow {
   /** Milliseconds since this node last heard from the member (0 for self). */
   lastHeardMsAgo: number
   offlineReason: string | null
+  /**
+   * Did the member's announced Petals port answer this node's last probe? null = not probed (not
+   * serving, probing off, or this node itself).
+   */
+  petalsReachable: boolean | null
+  /** Flagged: announces blocks online, Petals port does not answer (trust.probe.failures times): left out of routes. */
+  unreachable: boolean
 }
 
 export interface PeersJson {
@@ -71,6 +78,8 @@ export interface StatusJson {
   dhtMode: 'server' | 'client' | 'off'
   swarmMembers: number
   dhtRoutingTable: number
+  /** Hostile-peer defence: members flagged unreachable, peers banned now, messages/streams refused. */
+  defense: { unreachable: string[], banned: Array<{ peerId: string, until: number, reason: string }>, offences: number }
   version: string
 }
 

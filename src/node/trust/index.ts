@@ -13,6 +13,8 @@ import { AdmissionPolicy } from './policy.ts'
 import { readListFile, watchListFile, type ListFileWatcher } from './list-file.ts'
 import { createAdmissionGater, disconnectInadmissible, type HangUpTarget } from './gater.ts'
 import { loadSwarmKey } from './swarm-key.ts'
+import { TempBans } from './bans.ts'
+import { PeerPenalties } from './penalties.ts'
 
 export { trustConfigSchema, isPeerIdString, canonicalPeerId, type TrustConfig } from './config.ts'
 export { AdmissionPolicy, parseAdmissionLists, type AdmissionLists, type AdmissionCheck, type AdmissionListener } from './policy.ts'
@@ -22,6 +24,12 @@ export {
   generateSwarmKey, parseSwarmKey, swarmKeyProblem, loadSwarmKey, readSwarmKeyFile, writeSwarmKeyFile, swarmKeyFingerprint,
   SWARM_KEY_ENV, SWARM_KEY_HEADER, SWARM_KEY_CODEC, type LoadedSwarmKey
 } from './swarm-key.ts'
+
+export { RateLimiter, type TokenBucketOptions } from './rate-limit.ts'
+export { PeerPenalties, type PenaltyOptions } from './penalties.ts'
+export { TempBans, type TempBanOptions } from './bans.ts'
+export { startGuard, guardVerdict, type Guard, type GuardEvent, type GuardOptions, type GuardThresholds } from './guard.ts'
+export { GossipLimits, limitInboundStreams, type GossipKind, type GossipVerdict } from './limits.ts'
 
 export type ConnectionProtectorFactory = (components: { logger: ComponentLogger }) => ConnectionProtector
 
@@ -41,6 +49,8 @@ export interface TrustOptions {
   /** List file poll period (default 2000 ms) and change debounce (default 100 ms). */
   pollMs?: number
   debounceMs?: number
+  /** Clock for bans (tests). */
+  now?: () => number
 }
 
 export interface Trust {
@@ -48,8 +58,14 @@ export interface Trust {
   connectionProtector?: ConnectionProtectorFactory
   /** Pass to createPetalmeshLibp2p's connectionGater. */
   gater: ConnectionGater
-  /** Live admission policy; `policy.isAdmitted(peerId)` for the membership validator. */
+  /** Live admission policy (the configured lists). */
   policy: AdmissionPolicy
+  /** Temporary bans of hostile peers (the guard adds them); the gater refuses banned peers. */
+  bans: TempBans
+  /** Misbehaviour points per peer (feed gossipsub's app score and the guard). */
+  penalties: PeerPenalties
+  /** Admitted by the lists and not banned right now: what the gater and the membership validators ask. */
+  isAdmitted: (peerId: string) => boolean
   /** Where the swarm key came from and its fingerprint (never the key), or null for an open swarm. */
   swarmKey: { source: string, fingerprint: string } | null
   /** Hangs up on inadmissible peers now and after every list change; returns the detach function. */
@@ -83,6 +99,11 @@ export async function createTrust (config: TrustConfig, opts: TrustOptions = {})
     })
   }
 
+  const bans = new TempBans({ baseMs: config.guard.banMs, maxMs: config.guard.maxBanMs })
+  const penalties = new PeerPenalties()
+  const now = opts.now ?? Date.now
+  const isAdmitted = (peerId: string): boolean => policy.isAdmitted(peerId) && (peerId === opts.self || !bans.isBanned(peerId, now()))
+
   const detachers = new Set<() => void>()
   const attach = (node: HangUpTarget): () => void => {
     const sweep = (): void => {
@@ -101,8 +122,11 @@ export async function createTrust (config: TrustConfig, opts: TrustOptions = {})
 
   return {
     ...(key != null ? { connectionProtector: preSharedKey({ psk: key.psk }) } : {}),
-    gater: createAdmissionGater(policy),
+    gater: createAdmissionGater({ isAdmitted }),
     policy,
+    bans,
+    penalties,
+    isAdmitted,
     swarmKey: key != null ? { source: key.source, fingerprint: key.fingerprint } : null,
     attach,
     close: () => {
