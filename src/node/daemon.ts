@@ -342,6 +342,7 @@ export async function startNode (opts: NodeOptions): Promise<PetalmeshNode> {
         params: { settleMs: config.swarm.settleMs, minGain: config.swarm.minGain, reloadMs: config.swarm.reloadMs },
         tickMs: config.swarm.heartbeatMs,
         planner: config.swarm.planner,
+        bootstrapPeers: config.bootstrap.flatMap(a => { const id = a.split('/p2p/')[1]; return id == null || id === '' ? [] : [id.split('/')[0]] }),
         petals: opts.petalsBaseline,
         now: opts.now
       })

@@ -656,11 +656,14 @@ export class Membership extends EventEmitter<MembershipEvents> {
    * it at its decision points (a newcomer's first plan, a claim's settle point): gossip can lag by
    * seconds while a swarm's mesh is forming, a snapshot from a well-connected peer does not.
    */
-  async refreshView (max = 3, timeoutMs = 1000): Promise<number> {
-    // Rotating over the connected peers, so repeated calls ask different ones.
+  async refreshView (max = 3, timeoutMs = 1000, prefer: readonly string[] = []): Promise<number> {
+    // Preferred peers first (bootstrap nodes: everyone meets them, so they know the most), then
+    // the other connected peers in a rotating order, so repeated calls ask different ones.
     const peers = this.opts.libp2p.getPeers().map(p => p.toString())
-    const start = peers.length === 0 ? 0 : this.refreshCursor++ % peers.length
-    const picked = [...peers.slice(start), ...peers.slice(0, start)].slice(0, max)
+    const first = prefer.filter(p => peers.includes(p)).slice(0, Math.max(1, max - 1))
+    const rest = peers.filter(p => !first.includes(p))
+    const start = rest.length === 0 ? 0 : this.refreshCursor++ % rest.length
+    const picked = [...first, ...rest.slice(start), ...rest.slice(0, start)].slice(0, max)
     let applied = 0
     await Promise.all(picked.map(async p => {
       try {

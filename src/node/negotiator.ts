@@ -40,6 +40,8 @@ export interface NegotiatorOptions {
    * balance (75 % rule) and move if it fails.
    */
   planner?: 'petalmesh' | 'petals'
+  /** Peer ids of the bootstrap nodes: asked first when the view is refreshed before a decision. */
+  bootstrapPeers?: readonly string[]
   petals?: { startJitterMs?: number, rebalanceMs?: number, seed?: number }
   now?: () => number
 }
@@ -68,6 +70,8 @@ export class Negotiator extends EventEmitter<NegotiatorEvents> {
   private running = false
   private planning = false
   private replan = false
+  /** When the view last gained a member (a newcomer waits for the view to stop growing). */
+  private lastNewMemberAt = 0
   /** Local time our current claim was published. */
   private claimedAt = 0
   private hasLoaded = false
@@ -78,6 +82,7 @@ export class Negotiator extends EventEmitter<NegotiatorEvents> {
     // Only changes that can change a plan: membership, spans and states (not progress, not data).
     if (e.type === 'member-suspect' || e.type === 'member-pruned' || e.type === 'twin-detected') return
     if (e.type === 'member-updated' && !e.spanChanged && !e.stateChanged) return
+    if (e.type === 'member-joined' || e.type === 'member-back') this.lastNewMemberAt = this.now()
     this.schedule(20)
   }
 
@@ -152,6 +157,9 @@ export class Negotiator extends EventEmitter<NegotiatorEvents> {
     await this.opts.libp2p.unhandle(COVERAGE_PROTOCOL).catch(() => {})
     await this.opts.backend.close().catch(() => {})
   }
+
+  /** How long the view must not have grown before a newcomer claims (half a settle delay). */
+  private get quietMs (): number { return Math.max(this.slotMs, Math.floor(this.params.settleMs / 2)) }
 
   /** Planning slot (a quarter heartbeat): plans run on its wall-clock boundaries. */
   private get slotMs (): number { return Math.max(50, Math.floor((this.opts.tickMs ?? 1000) / 4)) }
@@ -251,7 +259,7 @@ export class Negotiator extends EventEmitter<NegotiatorEvents> {
         // arrived by then is applied, the rest is applied when it comes.
         let timer: ReturnType<typeof setTimeout> | undefined
         await Promise.race([
-          membership.refreshView(3, Math.max(200, this.params.settleMs)),
+          membership.refreshView(3, Math.max(200, this.params.settleMs), this.opts.bootstrapPeers),
           new Promise(resolve => { timer = setTimeout(resolve, this.slotMs) })
         ])
         clearTimeout(timer)
@@ -261,6 +269,20 @@ export class Negotiator extends EventEmitter<NegotiatorEvents> {
       const d = planSpan(this.planInput())
       this.stats.lastDecision = d
       this.emit('decision', d)
+      if (d.action === 'serve' && d.reason === 'join' && self.span == null && d.round != null) {
+        // A newcomer plans its whole round's layout: a member missing from its view (still in
+        // flight while a swarm's mesh forms) would make that layout differ from the one the round
+        // is judged by. So it waits until the view has stopped growing for a quiet spell, but not
+        // beyond a quarter of the claim lifetime past its round (its claim keeps the round as `since`).
+        // Likewise it lets older rounds go first: a newcomer of an older round that has not claimed
+        // yet is pending in our layout, and its claim, when it comes, is judged before ours.
+        const quietAt = this.lastNewMemberAt + this.quietMs
+        const olderPending = membership.view.live().some(m => m.state === 'joining' && m.record.span == null && m.record.claimMs + this.params.settleMs < d.round!)
+        if ((this.now() < quietAt || olderPending) && this.now() < d.round + this.params.claimTtlMs / 4) {
+          this.schedule(Math.max(1, olderPending ? this.slotMs : quietAt - this.now()))
+          return
+        }
+      }
       if (d.action === 'serve' && d.reason === 'claim-lost' && self.state === 'joining' && self.span != null && !settled()) {
         // Not final before the settle point: the rest of our cohort's claims may still be in flight,
         // and a verdict over part of a cohort is not the verdict over all of it.
