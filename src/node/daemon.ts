@@ -19,6 +19,7 @@ import { wireCounter, type WireCounts } from './wire-metrics.ts'
 import { Negotiator } from './negotiator.ts'
 import type { LogRing } from './api/logs.ts'
 import { createBackend, type PetalsBackend } from '../petals-bridge/index.ts'
+import { natOptionsFor, startReachabilityMonitor, type ReachabilityMonitor } from './reachability/index.ts'
 
 export interface NodeOptions {
   config: PetalmeshConfig
@@ -54,6 +55,8 @@ export interface PetalmeshNode {
   backend: PetalsBackend | null
   /** Bytes sent and received on this node's connections. */
   wire: WireCounts
+  /** How peers reach this node (tcp transport only). */
+  reachability?: ReachabilityMonitor
   startedAt: number
   stop: (opts?: { graceful?: boolean }) => Promise<void>
   /** Resolves when the node stopped (by stop() or a fatal condition). */
@@ -150,6 +153,7 @@ export async function startNode (opts: NodeOptions): Promise<PetalmeshNode> {
   // Invalid messages on our topics must cost the sender: without per-topic params, rejects score 0.
   const topicScore = petalmeshTopicScoreParams()
   const wire = wireCounter()
+  let reach: ReachabilityMonitor | null = null
   const libp2p = await createPetalmeshLibp2p({
     privateKey,
     metrics: wire.metrics,
@@ -164,6 +168,7 @@ export async function startNode (opts: NodeOptions): Promise<PetalmeshNode> {
     topicScoreParams: { [topics.records]: topicScore, [topics.heartbeats]: topicScore },
     connectionGater: trust.gater,
     connectionProtector: trust.connectionProtector,
+    nat: natOptionsFor(config, () => reach?.relayAllowed() ?? true),
     ...opts.libp2p
   }).catch(async (err: unknown) => { await releaseAll(); throw err })
   const timing: Partial<MembershipTiming> = {
@@ -205,7 +210,7 @@ export async function startNode (opts: NodeOptions): Promise<PetalmeshNode> {
   let negotiator: Negotiator | null = null
   if (isServer) {
     try {
-      backend = opts.backend ?? await createBackend({ config: config.petals, dataDir: config.dataDir, logger: log })
+      backend = opts.backend ?? await createBackend({ config: config.petals, dataDir: config.dataDir, logger: log, reachability: () => reach?.petalsHint() ?? null })
     } catch (err) {
       await libp2p.stop()
       await releaseAll()
@@ -222,6 +227,7 @@ export async function startNode (opts: NodeOptions): Promise<PetalmeshNode> {
     stopping ??= (async () => {
       log.info('stopping')
       dialer?.stop()
+      reach?.stop()
       // Leave the swarm first (peers re-plan at once), then stop Petals gracefully.
       await membership.stop({ graceful: stopOpts.graceful })
       // Petals and libp2p stop side by side: peers already know we left.
@@ -255,9 +261,11 @@ export async function startNode (opts: NodeOptions): Promise<PetalmeshNode> {
       bootstrap: config.bootstrap,
       targetPeers: config.network.targetPeers,
       baseMs: config.network.redialMs,
+      maxMs: config.network.redialMaxMs,
       log,
       candidates: () => membership.view.live().map(m => m.peerId)
     })
+    if (libp2p.services.reachabilityHooks != null) reach = startReachabilityMonitor({ libp2p, membership, config, log, redial: () => dialer?.kick() })
     const aborted = new Promise<void>(resolve => {
       if (opts.signal?.aborted === true) resolve()
       opts.signal?.addEventListener('abort', () => { resolve() }, { once: true })
@@ -293,7 +301,7 @@ export async function startNode (opts: NodeOptions): Promise<PetalmeshNode> {
         void stop({ graceful: false })
       }
     })
-    const node: PetalmeshNode = { libp2p, membership, negotiator, backend, config, peerId: libp2p.peerId.toString(), api: null, log, wire: wire.counts, startedAt: Date.now(), stop, stopped }
+    const node: PetalmeshNode = { libp2p, membership, negotiator, backend, config, peerId: libp2p.peerId.toString(), api: null, log, wire: wire.counts, startedAt: Date.now(), stop, stopped, ...(reach != null ? { reachability: reach } : {}) }
     if (config.api.enabled) {
       api = await startHttpApi(node, {
         host: config.api.host,

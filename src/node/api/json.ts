@@ -11,7 +11,7 @@ import type {
 } from './types.ts'
 
 /** The parts of a node the API reads (tests can hand in a partial node). */
-export type ApiNode = Pick<PetalmeshNode, 'libp2p' | 'membership' | 'config' | 'peerId' | 'startedAt' | 'wire' | 'stop'>
+export type ApiNode = Pick<PetalmeshNode, 'libp2p' | 'membership' | 'config' | 'peerId' | 'startedAt' | 'wire' | 'stop' | 'reachability'>
 
 export function memberJson (m: Member, now = Date.now()): PeerRow {
   const r = m.record
@@ -99,7 +99,9 @@ export function nodeStatus (node: ApiNode, petals: PetalsBackendJson | null = nu
     uptimeMs: Date.now() - node.startedAt,
     connections: node.libp2p.getConnections().length,
     peers: node.libp2p.getPeers().length,
-    dhtMode: node.config.swarm.role === 'client' ? 'client' : node.config.network.dhtMode,
+    // The DHT's actual mode: a node peers cannot dial switches to client (see reachability).
+    dhtMode: node.libp2p.services.dht?.getMode() ?? 'off',
+    reachability: node.reachability?.status() ?? null,
     swarmMembers: node.membership.view.live().length,
     dhtRoutingTable: dhtRoutingTableSize(node),
     version: SOFTWARE_VERSION
