@@ -126,6 +126,9 @@ describe.skipIf(unavailable != null)('nodes behind NAT (network namespaces)', ()
     }
     const [inBoot, inB, bInA, bootInA] = await Promise.all([backIn(boot, sa.peerId), backIn(b, sa.peerId), backIn(a, sb.peerId), backIn(a, sboot.peerId)])
     report.backAliveAfterLinkUpMs = { inBootView: inBoot, inBView: inB, aSeesB: bInA, aSeesBoot: bootInA }
+    // What the cut node itself noticed, in order (for the report).
+    report.cutNodeLog = a.logs.filter(l => Date.parse(String(l.time)) >= cutAt && /network interfaces|lost every connection|connected again|reachability|member (offline|back)|relay/.test(String(l.msg)))
+      .map(l => `${Date.parse(String(l.time)) - cutAt} ms: ${String(l.msg)}`)
     // Same process, no restart.
     expect(a.exit).toBeNull()
     expect((await status(a)).peerId).toBe(sa.peerId)
