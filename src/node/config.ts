@@ -54,6 +54,7 @@ export const configSchema = z.object({
     transport: z.enum(['tcp', 'memory']).default('tcp').describe('tcp for real deployments; memory for in-process simulations'),
     redialMaxMs: positiveMs.default(30_000).describe('Longest wait between redial rounds while no peer answers (a network change redials at once)'),
     // NAT traversal (tcp transport only; the memory transport runs none of it). See README "Behind NAT / firewalls".
+    natTraversal: z.boolean().default(true).describe('false = no AutoNAT, relays, hole punching, UPnP or reachability monitor (in-process loopback simulations); the memory transport never runs them'),
     reachability: z.enum(['auto', 'public', 'private']).default('auto').describe('auto = detect (AutoNAT, NAT seen by peers, UPnP); public = peers can dial this node; private = they cannot (DHT client, use relays)'),
     autonat: z.boolean().default(true).describe('Run AutoNAT (/libp2p/autonat/1.0.0): ask peers to dial our public addresses back, and answer them'),
     relayServer: z.boolean().default(true).describe('Act as a circuit relay v2 for NATed peers while this node is directly reachable, within the limits below'),

@@ -10,7 +10,7 @@ export { probePeer, type ProbeResult } from './probe.ts'
 /** libp2p NAT traversal options from the `network` config section (null on the memory transport). */
 export function natOptionsFor (config: PetalmeshConfig, relayAllowed: () => boolean): NatOptions | undefined {
   const n = config.network
-  if (n.transport !== 'tcp') return undefined
+  if (n.transport !== 'tcp' || !n.natTraversal) return undefined
   return {
     autonat: n.autonat,
     relayServer: n.relayServer,
