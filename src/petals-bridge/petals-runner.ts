@@ -103,6 +103,7 @@ export class PetalsProcessRunner implements Runner {
       env: { ...process.env, ...this.opts.env }
     })
     prepareWorkDir(this.opts.workDir)
+    this.opts.logger.info({ component: 'petals-bridge', network: command.networkReason }, `Petals network flags: ${command.networkReason}`)
     return new PetalsRun(command.command, command.args, { ...this.opts.env, ...command.env }, this.opts.workDir, config, sink, this.opts)
   }
 }
