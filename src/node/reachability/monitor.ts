@@ -69,6 +69,10 @@ function interfaceIps (): string[] {
   return Object.values(networkInterfaces()).flatMap(list => (list ?? []).map(i => i.address))
 }
 
+function externalIps (): string[] {
+  return Object.values(networkInterfaces()).flatMap(list => (list ?? []).filter(i => !i.internal).map(i => i.address))
+}
+
 function interfaceSignature (): string {
   return Object.entries(networkInterfaces())
     .flatMap(([name, list]) => (list ?? []).filter(i => !i.internal).map(i => `${name}=${i.address}`))
@@ -198,10 +202,18 @@ export function startReachabilityMonitor (opts: ReachabilityMonitorOptions): Rea
   libp2p.addEventListener('peer:disconnect', onDisconnect)
   libp2p.addEventListener('peer:connect', onConnect)
   timers.push(setInterval(evaluate, opts.evaluateMs ?? 5000))
+  let upIps = new Set(externalIps())
   timers.push(setInterval(() => {
     const sig = interfaceSignature()
     if (sig === ifaces) return
     ifaces = sig
+    // A new address (DHCP, another network) makes what peers saw of the old one stale; a link
+    // going down and coming back with the same address does not (no flapping on every blip).
+    const now = externalIps()
+    if (now.some(ip => !upIps.has(ip))) {
+      observed.clear()
+      upIps = new Set(now)
+    }
     log.info({ interfaces: sig }, 'network interfaces changed: redialling')
     opts.redial?.()
     schedule()
