@@ -10,7 +10,7 @@ const natted: ReachabilityStatus = {
   reachability: 'relayed', dialable: false, natDetected: true, reason: 'behind a NAT (peers see this node as 203.0.113.9); reachable through a relay',
   override: 'auto', dhtMode: 'client', listenPort: 31400, observedAddrs: ['/ip4/203.0.113.9/tcp/52011'], verifiedAddrs: [], mappedAddrs: [],
   relayAddrs: [RELAY], relayClient: { enabled: true, listening: true }, relayServer: { enabled: true, serving: false }, natTraversal: true,
-  connections: { direct: 1, relayed: 1 }, since: 0
+  connections: { direct: 1, relayed: 1 }, gossipLinksRepaired: 0, since: 0
 }
 
 describe('reachabilityReport', () => {

@@ -12,6 +12,7 @@ import type { PetalmeshConfig } from '../config.ts'
 import type { ReachabilityKind } from '../../protocols/membership/record.ts'
 import type { PetalsReachabilityHint } from '../../petals-bridge/reachability-args.ts'
 import { decideReachability, dhtModeFor, ipPortOf, type ReachabilityDecision } from './decide.ts'
+import { startGossipLinkRepair } from './gossip-links.ts'
 
 export interface ReachabilityStatus {
   reachability: ReachabilityKind
@@ -35,6 +36,8 @@ export interface ReachabilityStatus {
   relayServer: { enabled: boolean, serving: boolean }
   natTraversal: boolean
   connections: { direct: number, relayed: number }
+  /** Connected peers hung up because their gossip link was broken (see gossip-links.ts). */
+  gossipLinksRepaired: number
   since: number
 }
 
@@ -219,6 +222,7 @@ export function startReachabilityMonitor (opts: ReachabilityMonitorOptions): Rea
     schedule()
   }, opts.interfacesMs ?? 1000))
   for (const t of timers) t.unref()
+  const gossipRepair = startGossipLinkRepair(libp2p, log)
   evaluate()
 
   const listenPort = (): number | null => {
@@ -251,6 +255,7 @@ export function startReachabilityMonitor (opts: ReachabilityMonitorOptions): Rea
         relayServer: { enabled: net.relayServer && hooks != null, serving: net.relayServer && hooks != null && decision.dialable !== false },
         natTraversal: hooks != null,
         connections: { direct: conns.length - relayed, relayed },
+        gossipLinksRepaired: gossipRepair.repaired(),
         since
       }
     },
@@ -262,6 +267,7 @@ export function startReachabilityMonitor (opts: ReachabilityMonitorOptions): Rea
     relayAllowed: () => decision.dialable !== false,
     stop: () => {
       stopped = true
+      gossipRepair.stop()
       for (const t of timers) clearInterval(t)
       if (pending != null) clearTimeout(pending)
       libp2p.removeEventListener('peer:identify', onIdentify)
