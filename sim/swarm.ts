@@ -97,6 +97,8 @@ export async function startSwarm (o: SwarmOptions): Promise<Swarm> {
       maxConnections: 1000,
       inboundConnectionsPerSecond: 10_000,
       maxIncomingPending: 1000,
+      // Many nodes in one process on loopback: NAT traversal would only add timers and protocol chatter.
+      natTraversal: false,
       ...(o.dht === false ? { dhtMode: 'off' } : {}),
     },
     swarm: {

@@ -20,6 +20,7 @@ import type { FetchLike } from '../petals-bridge/model-metadata.ts'
 import { petalsPaths } from '../petals-bridge/petals-backend.ts'
 import { formatPreflight, runPreflight } from '../petals-bridge/preflight.ts'
 import { resolveToken } from '../petals-bridge/token.ts'
+import { reachabilityDoctor } from './reachability-doctor.ts'
 
 export interface CliIo {
   stdout: { write: (text: string) => unknown }
@@ -71,11 +72,12 @@ export function parseSpanArg (text: string): Span {
   return span
 }
 
-function loadConfig (configPath: string | undefined): { petals: PetalsConfig, dataDir: string | null } {
-  if (configPath == null) return { petals: parsePetalsConfig({}), dataDir: null }
+function loadConfig (configPath: string | undefined): { petals: PetalsConfig, dataDir: string | null, listen: string[] | null } {
+  if (configPath == null) return { petals: parsePetalsConfig({}), dataDir: null, listen: null }
   const loaded = loadPetalsConfigFile(configPath)
   const dataDir = typeof loaded.raw.dataDir === 'string' ? loaded.raw.dataDir : null
-  return { petals: loaded.petals, dataDir }
+  const listen = Array.isArray(loaded.raw.listen) ? loaded.raw.listen.filter((x): x is string => typeof x === 'string') : null
+  return { petals: loaded.petals, dataDir, listen }
 }
 
 // --- petalmesh petals command ---
@@ -193,13 +195,17 @@ export interface DoctorOptions {
   model?: string
   json?: boolean
   offline?: boolean
+  dataDir?: string
+  api?: string
 }
 
 export async function petalsDoctor (opts: DoctorOptions, deps: PetalsCommandsDeps = {}): Promise<number> {
   const io = ioOf(deps)
   let config: PetalsConfig
+  let loaded: ReturnType<typeof loadConfig>
   try {
-    config = loadConfig(opts.config).petals
+    loaded = loadConfig(opts.config)
+    config = loaded.petals
   } catch (err) {
     report(io, err)
     return 2
@@ -213,10 +219,12 @@ export async function petalsDoctor (opts: DoctorOptions, deps: PetalsCommandsDep
     report(io, err)
   }
   const result = await runPreflight({ config, env: io.env, allowDownload: opts.offline !== true, fetch: deps.fetch, token })
+  const reach = await reachabilityDoctor({ api: opts.api, dataDir: opts.dataDir ?? loaded.dataDir, env: io.env, listen: loaded.listen, petalsPort: config.port })
   if (opts.json === true) {
-    io.stdout.write(JSON.stringify({ ok: result.ok, checks: result.checks, pythonVersion: result.pythonVersion, petalsVersion: result.petalsVersion, gpus: result.gpus }, null, 2) + '\n')
+    io.stdout.write(JSON.stringify({ ok: result.ok, checks: result.checks, pythonVersion: result.pythonVersion, petalsVersion: result.petalsVersion, gpus: result.gpus, reachability: { ok: reach.ok, status: reach.status, forwardPorts: reach.forwardPorts, report: reach.lines } }, null, 2) + '\n')
   } else {
     io.stdout.write(formatPreflight(result) + '\n')
+    io.stdout.write(reach.lines.join('\n') + '\n')
   }
   return result.ok ? 0 : 1
 }
@@ -306,11 +314,13 @@ export function registerPetalsCommands (program: Command, deps: PetalsCommandsDe
     .action(async (file: string, opts: { stuckAfter?: number }) => { done(await petalsParseLog(file, opts, deps)) })
 
   program.command('doctor')
-    .description('Check that this machine can share its GPU through Petals: Python, Petals, GPU, model')
+    .description('Check that this machine can share its GPU through Petals: Python, Petals, GPU, model; and how peers reach the running node (which port to forward)')
     .option('--config <file>', 'node configuration file (YAML or JSON)')
     .option('--python <path>', 'override petals.python')
     .option('--model <model>', 'override petals.model')
     .option('--offline', 'do not fetch config.json from the Hugging Face Hub')
+    .option('--data-dir <dir>', 'data directory of the running node to ask about reachability (default: the config\'s dataDir or ~/.petalmesh)')
+    .option('--api <url>', 'API URL of the running node (default: from <data dir>/api.json)')
     .option('--json', 'print JSON')
     .action(async (opts: DoctorOptions) => { done(await petalsDoctor(opts, deps)) })
 

@@ -49,9 +49,21 @@ export const configSchema = z.object({
     maxIncomingPending: z.number().int().min(1).default(100).describe('Inbound connections being upgraded at once'),
     ipColocationWhitelist: z.array(z.string()).default(['127.0.0.1', '::1']).describe('IPs exempt from gossipsub\'s many-peers-on-one-IP penalty'),
     targetPeers: z.number().int().min(1).default(8).describe('Keep dialling known peers while connected to fewer than this'),
-    redialMs: positiveMs.default(3000).describe('Base period of the bootstrap redial loop (backs off to 60 s while nothing answers)'),
-    dhtMode: z.enum(['server', 'client', 'off']).default('server').describe('kad-dht mode; client for nodes that cannot accept connections; off only for big in-process simulations'),
-    transport: z.enum(['tcp', 'memory']).default('tcp').describe('tcp for real deployments; memory for in-process simulations')
+    redialMs: positiveMs.default(3000).describe('Base period of the bootstrap redial loop (backs off to network.redialMaxMs while nothing answers)'),
+    dhtMode: z.enum(['server', 'client', 'off']).default('server').describe('kad-dht mode; client for nodes that cannot accept connections (a server switches to client by itself when peers cannot dial it); off only for big in-process simulations'),
+    transport: z.enum(['tcp', 'memory']).default('tcp').describe('tcp for real deployments; memory for in-process simulations'),
+    redialMaxMs: positiveMs.default(30_000).describe('Longest wait between redial rounds while no peer answers (a network change redials at once)'),
+    // NAT traversal (tcp transport only; the memory transport runs none of it). See README "Behind NAT / firewalls".
+    natTraversal: z.boolean().default(true).describe('false = no AutoNAT, relays, hole punching, UPnP or reachability monitor (in-process loopback simulations); the memory transport never runs them'),
+    reachability: z.enum(['auto', 'public', 'private']).default('auto').describe('auto = detect (AutoNAT, NAT seen by peers, UPnP); public = peers can dial this node; private = they cannot (DHT client, use relays)'),
+    autonat: z.boolean().default(true).describe('Run AutoNAT (/libp2p/autonat/1.0.0): ask peers to dial our public addresses back, and answer them'),
+    relayServer: z.boolean().default(true).describe('Act as a circuit relay v2 for NATed peers while this node is directly reachable, within the limits below'),
+    relayMaxReservations: z.number().int().min(1).default(32).describe('Relay: most NATed peers holding a reservation on this node at once'),
+    relayMaxCircuitMs: positiveMs.default(120_000).describe('Relay: longest life of one relayed connection (hole punching replaces it with a direct one)'),
+    relayMaxCircuitBytes: z.number().int().min(1024).default(1 << 20).describe('Relay: most bytes one relayed connection may carry (both directions together)'),
+    relayClient: z.boolean().default(true).describe('When this node is not dialable, reserve a slot on a relay peer and announce the relayed address'),
+    holePunching: z.boolean().default(true).describe('DCUtR (/libp2p/dcutr): upgrade relayed connections to direct ones by hole punching'),
+    upnp: z.enum(['auto', 'on', 'off']).default('auto').describe('UPnP/NAT-PMP port mapping on the router; auto = on for tcp nodes listening beyond loopback unless reachability is public')
   }).strict().prefault({}),
   swarm: z.object({
     model: z.string().min(1).max(128).default('petalmesh-demo').describe('Swarm id: the Petals dht_prefix of the model (e.g. bigscience/bloom-petals)'),

@@ -22,6 +22,7 @@ import { wireCounter, type WireCounts } from './wire-metrics.ts'
 import { Negotiator } from './negotiator.ts'
 import type { LogRing } from './api/logs.ts'
 import { createBackend, type PetalsBackend } from '../petals-bridge/index.ts'
+import { natOptionsFor, startReachabilityMonitor, type ReachabilityMonitor } from './reachability/index.ts'
 
 export interface NodeOptions {
   config: PetalmeshConfig
@@ -74,6 +75,8 @@ export interface PetalmeshNode {
   /** Bytes sent and received on this node's connections. */
   wire: WireCounts
   defense: NodeDefense
+  /** How peers reach this node (tcp transport only). */
+  reachability?: ReachabilityMonitor
   startedAt: number
   stop: (opts?: { graceful?: boolean }) => Promise<void>
   /** Resolves when the node stopped (by stop() or a fatal condition). */
@@ -179,6 +182,7 @@ export async function startNode (opts: NodeOptions): Promise<PetalmeshNode> {
     if (kind === 'message') refused.set(peer, (refused.get(peer) ?? 0) + 1)
     if (points > 0) guard?.report(peer, trust.penalties.add(peer, points, reason.replace(/[0-9]+/g, 'N').slice(0, 60), Date.now()))
   }
+  let reach: ReachabilityMonitor | null = null
   const libp2p = await createPetalmeshLibp2p({
     privateKey,
     metrics: wire.metrics,
@@ -195,6 +199,7 @@ export async function startNode (opts: NodeOptions): Promise<PetalmeshNode> {
     connectionProtector: trust.connectionProtector,
     // Misbehaviour points count in gossipsub's score too, so the mesh prunes a peer before the guard cuts it.
     appSpecificScore: (peer) => -trust.penalties.points(peer, Date.now()),
+    nat: natOptionsFor(config, () => reach?.relayAllowed() ?? true),
     ...opts.libp2p
   }).catch(async (err: unknown) => { await releaseAll(); throw err })
   const timing: Partial<MembershipTiming> = {
@@ -238,7 +243,7 @@ export async function startNode (opts: NodeOptions): Promise<PetalmeshNode> {
   let negotiator: Negotiator | null = null
   if (isServer) {
     try {
-      backend = opts.backend ?? await createBackend({ config: config.petals, dataDir: config.dataDir, logger: log })
+      backend = opts.backend ?? await createBackend({ config: config.petals, dataDir: config.dataDir, logger: log, reachability: () => reach?.petalsHint() ?? null })
     } catch (err) {
       await libp2p.stop()
       await releaseAll()
@@ -275,6 +280,7 @@ export async function startNode (opts: NodeOptions): Promise<PetalmeshNode> {
     stopping ??= (async () => {
       log.info('stopping')
       dialer?.stop()
+      reach?.stop()
       // Leave the swarm first (peers re-plan at once), then stop Petals gracefully.
       await membership.stop({ graceful: stopOpts.graceful })
       // Petals and libp2p stop side by side: peers already know we left.
@@ -316,9 +322,11 @@ export async function startNode (opts: NodeOptions): Promise<PetalmeshNode> {
       bootstrap: config.bootstrap,
       targetPeers: config.network.targetPeers,
       baseMs: config.network.redialMs,
+      maxMs: config.network.redialMaxMs,
       log,
       candidates: () => membership.view.live().map(m => m.peerId)
     })
+    if (libp2p.services.reachabilityHooks != null) reach = startReachabilityMonitor({ libp2p, membership, config, log, redial: () => dialer?.kick() })
     const aborted = new Promise<void>(resolve => {
       if (opts.signal?.aborted === true) resolve()
       opts.signal?.addEventListener('abort', () => { resolve() }, { once: true })
@@ -355,7 +363,7 @@ export async function startNode (opts: NodeOptions): Promise<PetalmeshNode> {
         void stop({ graceful: false })
       }
     })
-    const node: PetalmeshNode = { libp2p, membership, negotiator, backend, config, peerId: libp2p.peerId.toString(), api: null, log, wire: wire.counts, defense, startedAt: Date.now(), stop, stopped }
+    const node: PetalmeshNode = { libp2p, membership, negotiator, backend, config, peerId: libp2p.peerId.toString(), api: null, log, wire: wire.counts, defense, startedAt: Date.now(), stop, stopped, ...(reach != null ? { reachability: reach } : {}) }
     if (config.api.enabled) {
       api = await startHttpApi(node, {
         host: config.api.host,

@@ -20,7 +20,7 @@ export interface DialerOptions {
 
 export interface Dialer {
   stop: () => void
-  /** Run a round now (after a network change, or when the view shows we are invisible). */
+  /** Run a round now and restart the backoff (after a network change, or when the view shows we are invisible). */
   kick: () => void
   /** Resolves after the first round finished. */
   firstRound: Promise<void>
@@ -96,6 +96,7 @@ export function startDialer (libp2p: PetalmeshLibp2p, opts: DialerOptions): Dial
 
   const schedule = (): void => {
     if (stopped) return
+    if (timer != null) clearTimeout(timer) // one chain of rounds, even after kicks
     timer = setTimeout(() => { void round().finally(schedule) }, delay)
   }
   void round().finally(schedule)
@@ -103,6 +104,10 @@ export function startDialer (libp2p: PetalmeshLibp2p, opts: DialerOptions): Dial
   return {
     firstRound,
     stop: () => { stopped = true; if (timer != null) clearTimeout(timer); resolveFirst() },
-    kick: () => { void round() }
+    kick: () => {
+      delay = opts.baseMs
+      if (timer != null) clearTimeout(timer)
+      void round().finally(schedule)
+    }
   }
 }

@@ -22,6 +22,7 @@ import { LogRing, mergeLogLines } from './api/logs.ts'
 import { RoutePreview } from './api/route.ts'
 import { defaultPlanner, previewJoin, previewLeave, type PlanPreviewer } from './api/plan.ts'
 import type { ApiEvent, LogLine, LogSourceName, PetalsBackendJson } from './api/types.ts'
+import { probePeer } from './reachability/probe.ts'
 
 export { memberJson, nodeStatus, dhtRoutingTableSize } from './api/json.ts'
 export type * from './api/types.ts'
@@ -304,6 +305,32 @@ export async function startHttpApi (node: PetalmeshNode, opts: HttpApiOptions): 
         const fromHeader = typeof header === 'string' && /^\d+$/.test(header) ? Number(header) : null
         if (!hub.attach(req, res, fromHeader ?? fromQuery)) throw new HttpError(503, 'too many event streams open on this node', { 'retry-after': '5' })
         return STREAMED
+      }
+    },
+    {
+      method: 'GET',
+      path: '/v1/reachability',
+      description: 'How peers reach this node: direct, mapped (UPnP), relayed; NAT seen, DHT mode, relay use, the port to forward',
+      handler: ({ url }) => {
+        checkParams(url, [])
+        if (node.reachability == null) throw new HttpError(404, 'this node runs no NAT traversal (memory transport)')
+        return node.reachability.status()
+      }
+    },
+    {
+      method: 'POST',
+      path: '/v1/reachability/probe',
+      description: 'Opens one negotiation stream to ?peer=PEERID and reports the path it took (direct or relayed)',
+      handler: async ({ req, url }) => {
+        checkParams(url, ['peer'])
+        authorize(req)
+        const peer = stringParam(url, 'peer')
+        if (peer == null || peer.trim() === '') throw new HttpError(400, 'peer is required: ?peer=PEERID')
+        try {
+          return await probePeer(node.libp2p, node.membership, peer)
+        } catch (err) {
+          throw new HttpError(400, (err as Error).message)
+        }
       }
     },
     {

@@ -1,6 +1,6 @@
 // The one place that assembles a libp2p node. The daemon, the tests and the simulator all call
 // createPetalmeshLibp2p, so a swarm in the simulator runs exactly the stack an operator runs.
-import { createLibp2p, type Libp2p } from 'libp2p'
+import { createLibp2p, type Libp2p, type ServiceFactoryMap } from 'libp2p'
 import { tcp } from '@libp2p/tcp'
 import { memory } from '@libp2p/memory'
 import { noise } from '@chainsafe/libp2p-noise'
@@ -10,7 +10,12 @@ import { ping, type Ping } from '@libp2p/ping'
 import { kadDHT, passthroughMapper, type KadDHT } from '@libp2p/kad-dht'
 import { gossipsub, type GossipSub, type GossipsubOpts } from '@libp2p/gossipsub'
 import { createPeerScoreParams, createPeerScoreThresholds, createTopicScoreParams, type TopicScoreParams } from '@libp2p/gossipsub/score'
+import { autoNAT } from '@libp2p/autonat'
+import { circuitRelayServer, circuitRelayTransport } from '@libp2p/circuit-relay-v2'
+import { dcutr } from '@libp2p/dcutr'
+import { uPnPNAT } from '@libp2p/upnp-nat'
 import type { ConnectionGater, ConnectionProtector, PrivateKey, ComponentLogger, Metrics } from '@libp2p/interface'
+import { reachabilityHooks, type ReachabilityHooks } from './reachability/hooks.ts'
 import { PROTOCOL_VERSION } from '../protocols/version.ts'
 
 export const DHT_PROTOCOL = `/petalmesh/kad/${PROTOCOL_VERSION}`
@@ -23,7 +28,22 @@ export interface PetalmeshServices {
   /** Absent when the node runs with dhtMode 'off'. */
   dht?: KadDHT
   pubsub: GossipSub
+  /** Present when NAT traversal runs (tcp transport with `nat` options). */
+  reachabilityHooks?: ReachabilityHooks
   [key: string]: unknown
+}
+
+/** NAT traversal (tcp only): AutoNAT, circuit relay v2, DCUtR hole punching, UPnP. */
+export interface NatOptions {
+  autonat: boolean
+  relayServer: boolean
+  relayMaxReservations: number
+  relayMaxCircuitMs: number
+  relayMaxCircuitBytes: number
+  holePunching: boolean
+  upnp: boolean
+  /** Consulted for each relay reservation request: a node peers cannot dial must not relay for others. */
+  relayAllowed?: () => boolean
 }
 
 export type PetalmeshLibp2p = Libp2p<PetalmeshServices>
@@ -60,6 +80,8 @@ export interface Libp2pNodeOptions {
   metrics?: Metrics
   /** Override the libp2p component logger (the default is silent unless DEBUG=libp2p:* is set). */
   logger?: ComponentLogger
+  /** NAT traversal; ignored on the memory transport (simulations run none of it). */
+  nat?: NatOptions
 }
 
 /**
@@ -91,16 +113,25 @@ export async function createPetalmeshLibp2p (opts: Libp2pNodeOptions): Promise<P
     topics: opts.topicScoreParams ?? {},
     ...(opts.appSpecificScore != null ? { appSpecificScore: opts.appSpecificScore } : {})
   })
+  const nat = opts.transport === 'tcp' ? opts.nat : undefined
+  const relayAllowed = nat?.relayAllowed
+  const connectionGater: ConnectionGater | undefined = nat?.relayServer === true && relayAllowed != null
+    ? {
+        ...opts.connectionGater,
+        denyInboundRelayReservation: async (source) => (await opts.connectionGater?.denyInboundRelayReservation?.(source)) === true || !relayAllowed()
+      }
+    : opts.connectionGater
   return await createLibp2p({
     privateKey: opts.privateKey,
     start: false,
     nodeInfo: { name: 'petalmesh', version: SOFTWARE_VERSION, userAgent: AGENT_VERSION },
     addresses: { listen: opts.listen, announce: opts.announce ?? [] },
-    transports: [opts.transport === 'memory' ? memory() : tcp()],
+    // The relay transport dials /p2p-circuit addresses (and listens on them once the node knows it is not dialable).
+    transports: opts.transport === 'memory' ? [memory()] : nat != null ? [tcp(), circuitRelayTransport()] : [tcp()],
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
     connectionProtector: opts.connectionProtector,
-    connectionGater: opts.connectionGater,
+    connectionGater,
     ...(opts.logger != null ? { logger: opts.logger } : {}),
     ...(opts.metrics != null ? { metrics: () => opts.metrics as Metrics } : {}),
     connectionManager: {
@@ -143,9 +174,30 @@ export async function createPetalmeshLibp2p (opts: Libp2pNodeOptions): Promise<P
         scoreParams,
         scoreThresholds: createPeerScoreThresholds(),
         ...opts.gossip
-      })
+      }),
+      ...(nat == null ? {} : natServices(nat))
     }
   })
+}
+
+function natServices (nat: NatOptions): ServiceFactoryMap {
+  return {
+    reachabilityHooks: reachabilityHooks(),
+    ...(nat.autonat ? { autoNAT: autoNAT() } : {}),
+    ...(nat.holePunching ? { dcutr: dcutr() } : {}),
+    ...(nat.upnp ? { upnpNAT: uPnPNAT() } : {}),
+    ...(nat.relayServer
+      ? {
+          relay: circuitRelayServer({
+            reservations: {
+              maxReservations: nat.relayMaxReservations,
+              defaultDurationLimit: nat.relayMaxCircuitMs,
+              defaultDataLimit: BigInt(nat.relayMaxCircuitBytes)
+            }
+          })
+        }
+      : {})
+  }
 }
 
 function fastMsgId (from: Uint8Array | undefined, seqno: Uint8Array | undefined): string {

@@ -249,7 +249,7 @@ export class Membership extends EventEmitter<MembershipEvents> {
       await serveSnapshot(stream, (req) => this.answerSnapshot(req.model, req.includeDeparted), {
         onReject: (reason) => { this.countReject(connection.remotePeer.toString(), reason) }
       })
-    }, { maxInboundStreams: 16, force: true })
+    }, { maxInboundStreams: 16, force: true, runOnLimitedConnection: true }) // NATed peers may only reach us through a relay
     libp2p.addEventListener('peer:disconnect', this.onDisconnect)
     libp2p.addEventListener('peer:identify', this.onIdentify)
 
@@ -606,7 +606,7 @@ export class Membership extends EventEmitter<MembershipEvents> {
 
   /** Fetches a peer's view; each entry is verified against its owner's signature before use. */
   async fetchSnapshot (peer: string, opts: { timeoutMs?: number, includeDeparted?: boolean } = {}): Promise<SnapshotResponse> {
-    const stream = await this.opts.libp2p.dialProtocol(peerIdFromString(peer), SNAPSHOT_PROTOCOL, { signal: AbortSignal.timeout(opts.timeoutMs ?? 5000) })
+    const stream = await this.opts.libp2p.dialProtocol(peerIdFromString(peer), SNAPSHOT_PROTOCOL, { signal: AbortSignal.timeout(opts.timeoutMs ?? 5000), runOnLimitedConnection: true })
     const res = await fetchSnapshotOverStream(stream, { protocol: PROTOCOL_MAJOR, model: this.opts.model, includeDeparted: opts.includeDeparted ?? true }, { timeoutMs: opts.timeoutMs })
     this.stats.snapshotsFetched++
     return res

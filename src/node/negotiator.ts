@@ -105,7 +105,7 @@ export class Negotiator extends EventEmitter<NegotiatorEvents> {
         const claimed = membership.view.get(from)?.record.span
         return { protocol: PROTOCOL_MAJOR, overlapping: claimed == null ? [] : membership.entriesOverlapping(claimed), error: '' }
       }, { onReject: (reason) => { this.opts.log.debug({ peer: from, reason }, 'bad claim push') } })
-    }, { maxInboundStreams: 16, force: true })
+    }, { maxInboundStreams: 16, force: true, runOnLimitedConnection: true }) // also through relays (NATed peers)
     this.unsubscribeBackend = backend.onStatus(s => { this.onBackend(s) })
     membership.on('swarm', this.onSwarm)
 
@@ -355,7 +355,7 @@ export class Negotiator extends EventEmitter<NegotiatorEvents> {
       .slice(0, 8)
     await Promise.all(targets.map(async p => {
       try {
-        const stream = await libp2p.dialProtocol(peerIdFromString(p), COVERAGE_PROTOCOL, { signal: AbortSignal.timeout(2000) })
+        const stream = await libp2p.dialProtocol(peerIdFromString(p), COVERAGE_PROTOCOL, { signal: AbortSignal.timeout(2000), runOnLimitedConnection: true })
         const reply = await pushClaimOverStream(stream, { protocol: PROTOCOL_MAJOR, claim: signed })
         if (reply.error !== '') this.opts.log.debug({ peer: p, error: reply.error }, 'claim push refused')
         else if (reply.overlapping.length > 0) await membership.applySnapshot({ protocol: PROTOCOL_MAJOR, model: membership.model, entries: reply.overlapping, error: '' }, p)

@@ -9,6 +9,7 @@ import { InvalidPetalsCommandError } from './errors.ts'
 import { parseMaddr } from './maddr.ts'
 import type { ModelMetadata } from './model-metadata.ts'
 import { extraArgsProblem } from './petals-args.ts'
+import { petalsReachabilityArgs, type PetalsReachabilityHint } from './reachability-args.ts'
 import { describeTokenSource, resolveToken } from './token.ts'
 
 export const RUN_SERVER_MODULE = 'petals.cli.run_server'
@@ -28,6 +29,8 @@ export interface BuildCommandInput {
   env?: NodeJS.ProcessEnv
   /** Do not read the token (dry runs): the environment then shows where it would come from. */
   skipTokenResolution?: boolean
+  /** How the node is reachable: picks --public_ip / --announce_maddrs when petals.* does not set them. */
+  reachability?: PetalsReachabilityHint | null
 }
 
 export interface PetalsCommand {
@@ -42,6 +45,8 @@ export interface PetalsCommand {
   span: Span
   dhtPrefix: string
   initialPeers: string[]
+  /** Why the network flags are what they are (reachability). */
+  networkReason: string
 }
 
 function fail (field: string, message: string, hint: string): never {
@@ -113,6 +118,8 @@ export function buildServerCommand (input: BuildCommandInput): PetalsCommand {
   args.push('--port', String(config.port))
   if (config.publicIp != null) args.push('--public_ip', config.publicIp)
   if (config.announceMaddrs.length > 0) args.push('--announce_maddrs', ...config.announceMaddrs)
+  const network = petalsReachabilityArgs(config, input.reachability)
+  args.push(...network.args)
   args.push('--identity_path', input.identityPath)
   if (config.publicName != null) args.push('--public_name', config.publicName)
   args.push('--torch_dtype', config.torchDtype)
@@ -146,7 +153,7 @@ export function buildServerCommand (input: BuildCommandInput): PetalsCommand {
       env.HUGGING_FACE_HUB_TOKEN = token
     }
   }
-  return { command: config.python, args, env, redactedEnv, cwd: input.workDir, span: { ...input.span }, dhtPrefix, initialPeers }
+  return { command: config.python, args, env, redactedEnv, cwd: input.workDir, span: { ...input.span }, dhtPrefix, initialPeers, networkReason: network.reason }
 }
 
 /** Quote an argv for display in a POSIX shell. */

@@ -23,6 +23,8 @@ export type { BlockMemory, Capacity, TorchDtype, QuantType } from './memory.ts'
 
 export { buildServerCommand, shellQuote, RUN_SERVER_MODULE } from './command.ts'
 export type { BuildCommandInput, PetalsCommand } from './command.ts'
+export { petalsReachabilityArgs } from './reachability-args.ts'
+export type { PetalsReachabilityHint, PetalsReachability, PetalsReachabilityArgs } from './reachability-args.ts'
 export { ensureIdentity, readIdentity, peerIdFromIdentityBytes, petalsMultiaddrs } from './identity.ts'
 export type { PetalsIdentity } from './identity.ts'
 

@@ -2,6 +2,7 @@
 
 import { isAbsolute, join, resolve } from 'node:path'
 import { buildServerCommand } from './command.ts'
+import type { PetalsReachabilityHint } from './reachability-args.ts'
 import { parsePetalsConfig } from './config.ts'
 import type { PetalsConfig, PetalsConfigInput } from './config.ts'
 import { ensureIdentity, petalsMultiaddrs } from './identity.ts'
@@ -30,6 +31,8 @@ export interface PetalsBackendOptions {
   /** Fetch config.json from the Hugging Face Hub if it is not cached (default true). */
   allowDownload?: boolean
   fetch?: FetchLike
+  /** How the node is reachable now, read at each launch (picks --public_ip; see reachability-args.ts). */
+  reachability?: () => PetalsReachabilityHint | null
 }
 
 /** Paths of the bridge's files inside the node's data directory. */
@@ -87,7 +90,8 @@ export async function createPetalsBackend (opts: PetalsBackendOptions): Promise<
     env: opts.env,
     logger,
     logFile,
-    pidFile: paths.pidFile
+    pidFile: paths.pidFile,
+    reachability: opts.reachability
   })
   return new SupervisedBackend({
     runner,

@@ -7,6 +7,7 @@ import { join } from 'node:path'
 import { execa } from 'execa'
 import type { Span } from '../protocols/types.ts'
 import { buildServerCommand, RUN_SERVER_MODULE } from './command.ts'
+import type { PetalsReachabilityHint } from './reachability-args.ts'
 import type { PetalsConfig } from './config.ts'
 import { makeFailure } from './failures.ts'
 import type { Failure } from './failures.ts'
@@ -33,6 +34,8 @@ export interface PetalsRunnerOptions {
   logFile: RotatingLogFile | null
   /** Where the running server's process group is recorded, so a later daemon can clean up after a crash. */
   pidFile?: string
+  /** How the node is reachable now (read at each launch): picks Petals' --public_ip. */
+  reachability?: () => PetalsReachabilityHint | null
 }
 
 /** Process groups of running Petals servers, interrupted (gracefully) if this node exits abruptly. */
@@ -96,9 +99,11 @@ export class PetalsProcessRunner implements Runner {
       identityPath: this.opts.identityPath,
       ownPeerId: this.opts.peerId,
       workDir: this.opts.workDir,
+      reachability: this.opts.reachability?.() ?? null,
       env: { ...process.env, ...this.opts.env }
     })
     prepareWorkDir(this.opts.workDir)
+    this.opts.logger.info({ component: 'petals-bridge', network: command.networkReason }, `Petals network flags: ${command.networkReason}`)
     return new PetalsRun(command.command, command.args, { ...this.opts.env, ...command.env }, this.opts.workDir, config, sink, this.opts)
   }
 }

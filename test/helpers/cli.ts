@@ -149,6 +149,10 @@ export interface StartDaemonOptions {
   /** Extra CLI arguments, e.g. ['--set', 'network.redialMs=200']. */
   args?: string[]
   env?: Record<string, string>
+  /** Command prefix, e.g. ['ip', 'netns', 'exec', 'NS'] to run the daemon in a network namespace. */
+  wrap?: string[]
+  /** How to GET a JSON API path when the test cannot reach the daemon's loopback (another namespace). */
+  getJson?: <T>(baseUrl: string, path: string) => Promise<T>
 }
 
 /**
@@ -163,7 +167,9 @@ export async function startDaemon (opts: StartDaemonOptions = {}): Promise<Daemo
   else args.push('--set', 'bootstrap=')
   args.push(...(opts.args ?? []))
   const spawnedAt = Date.now()
-  const proc = execa(process.execPath, [BIN, ...args], {
+  const [cmd, ...pre] = [...(opts.wrap ?? []), process.execPath]
+  const get = opts.getJson ?? getJson
+  const proc = execa(cmd, [...pre, BIN, ...args], {
     cwd: REPO_ROOT,
     env: cleanEnv(opts.env),
     extendEnv: false,
@@ -224,8 +230,8 @@ export async function startDaemon (opts: StartDaemonOptions = {}): Promise<Daemo
       d.apiUrl = url
       return await pollUntil(async () => await d.status(), { timeoutMs: 5000, what: `GET ${url}v1/status` })
     },
-    status: async () => await getJson<NodeStatus>(d.apiUrl, 'v1/status'),
-    peers: async () => (await getJson<{ peers: PeerEntry[] }>(d.apiUrl, 'v1/peers')).peers,
+    status: async () => await get<NodeStatus>(d.apiUrl, 'v1/status'),
+    peers: async () => (await get<{ peers: PeerEntry[] }>(d.apiUrl, 'v1/peers')).peers,
     waitForLog: async (pred, o) => {
       let found: LogLine | undefined
       let onChange: () => void = () => {}

@@ -90,13 +90,26 @@ describe('valid configurations produce argvs Petals accepts', () => {
     ['throughput eval, nf4, bfloat16, token from env', () => build({ throughput: 'eval', quantType: 'nf4', torchDtype: 'bfloat16', token: { env: 'MY_HF_TOKEN' } }, llama)],
     ['bloom, legacy -petals name', () => build({}, bloom, { span: { start: 60, end: 70 } })],
     ['mixtral', () => build({ quantType: 'none' }, mixtral, { span: { start: 0, end: 56 } })],
-    ['falcon with a custom prefix', () => build({ dhtPrefix: '_private/falcon-40b' }, falcon)]
+    ['falcon with a custom prefix', () => build({ dhtPrefix: '_private/falcon-40b' }, falcon)],
+    ['reachability: directly reachable at a public IPv4 (--public_ip)', () => build({}, llama, { reachability: { reachability: 'direct', publicIp: '203.0.113.9' } })],
+    ['reachability: directly reachable at a public IPv6 (--announce_maddrs)', () => build({}, llama, { reachability: { reachability: 'direct', publicIp: '2001:db8::9' } })],
+    ['reachability: relayed leaves Petals\' relays on', () => build({}, llama, { reachability: { reachability: 'relayed', publicIp: null } })]
   ]
 
   it('passes the real parser and checks for every row', () => {
     const commands = table.map(([, make]) => make())
     const verdicts = realParser(commands.map((c) => c.args.slice(2)))
     verdicts.forEach((v, i) => { expect(v, table[i][0]).toEqual({ ok: true }) })
+  })
+
+  it('passes Petals the public IP the node is reachable at, unless petals.publicIp/announceMaddrs say otherwise', () => {
+    const direct = build({}, llama, { reachability: { reachability: 'direct', publicIp: '203.0.113.9' } })
+    expect(direct.args.slice(direct.args.indexOf('--public_ip'), direct.args.indexOf('--public_ip') + 2)).toEqual(['--public_ip', '203.0.113.9'])
+    expect(direct.networkReason).toContain('203.0.113.9')
+    const configured = build({ publicIp: '198.51.100.1', port: 31337 }, llama, { reachability: { reachability: 'direct', publicIp: '203.0.113.9' } })
+    expect(configured.args.filter(a => a === '--public_ip')).toHaveLength(1)
+    expect(configured.args).toContain('198.51.100.1')
+    expect(build({}, llama, { reachability: { reachability: 'relayed', publicIp: null } }).args).not.toContain('--no_auto_relay')
   })
 
   it('pins the span, names the model first and uses --new_swarm only without peers', () => {

@@ -12,7 +12,7 @@ import type {
 } from './types.ts'
 
 /** The parts of a node the API reads (tests can hand in a partial node). */
-export type ApiNode = Pick<PetalmeshNode, 'libp2p' | 'membership' | 'config' | 'peerId' | 'startedAt' | 'wire' | 'stop'> & Partial<Pick<PetalmeshNode, 'defense'>>
+export type ApiNode = Pick<PetalmeshNode, 'libp2p' | 'membership' | 'config' | 'peerId' | 'startedAt' | 'wire' | 'stop' | 'reachability'> & Partial<Pick<PetalmeshNode, 'defense'>>
 
 /** Members a node flagged unreachable (its Petals port did not answer): routes leave them out. */
 export function unreachableSet (node: Partial<Pick<PetalmeshNode, 'defense'>>): ReadonlySet<string> {
@@ -109,7 +109,9 @@ export function nodeStatus (node: ApiNode, petals: PetalsBackendJson | null = nu
     uptimeMs: Date.now() - node.startedAt,
     connections: node.libp2p.getConnections().length,
     peers: node.libp2p.getPeers().length,
-    dhtMode: node.config.swarm.role === 'client' ? 'client' : node.config.network.dhtMode,
+    // The DHT's actual mode: a node peers cannot dial switches to client (see reachability).
+    dhtMode: node.libp2p.services.dht?.getMode() ?? 'off',
+    reachability: node.reachability?.status() ?? null,
     swarmMembers: node.membership.view.live().length,
     dhtRoutingTable: dhtRoutingTableSize(node),
     defense: {

@@ -2,6 +2,7 @@
 // bigints are sent as decimal strings, Infinity as null. The README's API section documents these.
 import type { NodeState, Span } from '../../protocols/types.ts'
 import type { PetalsServerInfo, ReachabilityKind } from '../../protocols/membership/record.ts'
+import type { ReachabilityStatus } from '../reachability/monitor.ts'
 import type { CoverageSummary, Liveness } from '../swarm-view.ts'
 import type { RouteHop, RouteMode, MissingBlocksError } from '../../protocols/routing/types.ts'
 
@@ -76,6 +77,8 @@ export interface StatusJson {
   connections: number
   peers: number
   dhtMode: 'server' | 'client' | 'off'
+  /** How peers reach this node; null on the memory transport (no NAT traversal there). */
+  reachability: ReachabilityStatus | null
   swarmMembers: number
   dhtRoutingTable: number
   /** Hostile-peer defence: members flagged unreachable, peers banned now, messages/streams refused. */
