@@ -125,7 +125,8 @@ export class Negotiator extends EventEmitter<NegotiatorEvents> {
       return
     }
     this.timer = setInterval(() => { this.schedule(0) }, this.opts.tickMs ?? 1000)
-    this.schedule(this.params.settleMs)
+    // First plan at our round (join epoch + settle), when the planner will first place us.
+    this.schedule(Math.max(0, membership.selfState().claimMs + this.params.settleMs - this.now()))
   }
 
   /** Petals' own policy (the benchmark baseline): choose greedily, no claims, periodic balance check. */
