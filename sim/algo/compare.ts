@@ -1,9 +1,17 @@
 // Side-by-side runs of petalmesh and the Petals baseline on identical seeded swarms.
 //   npx tsx sim/algo/compare.ts --nodes 1000 --blocks 80 [--scenarios cold-start,steady,...] [--seed 1]
-//        [--duration-ms N] [--heartbeat-ms 5000] [--json]
+//        [--duration-ms N] [--heartbeat-ms 5000] [--min-gain F] [--cooldown-ms N] [--json]
+// --min-gain / --cooldown-ms override petalmesh's planner parameters (defaults: DEFAULT_COVERAGE_PARAMS).
 import { parseArgs } from 'node:util'
 import type { SimResult } from '../types.ts'
+import type { CoverageParams } from '../../src/protocols/coverage/index.ts'
 import { runAlgoScenario } from './index.ts'
+
+function num (name: string, v: string): number {
+  const x = Number(v)
+  if (!Number.isFinite(x) || x < 0) throw new Error(`--${name} must be a non-negative number, got ${JSON.stringify(v)}`)
+  return x
+}
 
 const FIELDS: Array<keyof SimResult> = [
   'converged', 'fullCoverageMs', 'replicationMs', 'duplicateClaims', 'moves', 'movesPerNodePerHour',
@@ -25,9 +33,14 @@ function main (): void {
       scenarios: { type: 'string', default: 'cold-start,steady,join,crash,leave,churn' },
       'duration-ms': { type: 'string' },
       'heartbeat-ms': { type: 'string' },
+      'min-gain': { type: 'string' },
+      'cooldown-ms': { type: 'string' },
       json: { type: 'boolean', default: false }
     }
   })
+  const coverage: Partial<CoverageParams> = {}
+  if (values['min-gain'] != null) coverage.minGain = num('min-gain', values['min-gain'])
+  if (values['cooldown-ms'] != null) coverage.cooldownMs = num('cooldown-ms', values['cooldown-ms'])
   const results: SimResult[] = []
   for (const scenario of values.scenarios.split(',')) {
     const r = runAlgoScenario({
@@ -37,7 +50,8 @@ function main (): void {
       seed: Number(values.seed),
       baseline: true,
       durationMs: values['duration-ms'] != null ? Number(values['duration-ms']) : undefined,
-      heartbeatMs: values['heartbeat-ms'] != null ? Number(values['heartbeat-ms']) : undefined
+      heartbeatMs: values['heartbeat-ms'] != null ? Number(values['heartbeat-ms']) : undefined,
+      coverage
     })
     results.push(r)
     if (!values.json) {

@@ -29,6 +29,21 @@ describe('planSpan on hand-checked swarms', () => {
       .toEqual({ action: 'serve', span: { start: 0, end: 5 }, reason: 'join' })
   })
 
+  it('a lone newcomer with nothing to cover or replicate lifts the weakest block, not the largest deficit sum', () => {
+    // Loads 100, 150, 150, 100.4, 100.4, 100.4. The squared-deficit sum (even at the lowered water
+    // level) prefers 3-5 (three blocks just above the minimum) and leaves the bottleneck at 100; the
+    // leximin window 0-2 (Petals' rule, taken by a pool of one) lifts it to 100.4.
+    const members = [online('A', 0, 6, 100), online('B', 1, 3, 50), online('C', 3, 6, 0.4)]
+    const plan = planSwarm({ totalBlocks: 6, replication: 1, members: [...members, member('N', 3, 50, 'joining', null, 0)], now: 5000 })
+    const d = plan.decisions.get('N')
+    expect(d).toEqual({ action: 'serve', span: { start: 0, end: 3 }, reason: 'join' })
+    const after = [...members, online('N', 0, 3, 50)]
+    expect(coverageReport(6, after, 1).bottleneck).toBeCloseTo(100.4, 9)
+    // Two newcomers together are still placed jointly (both fit without touching the rule above).
+    const two = planSwarm({ totalBlocks: 6, replication: 1, members: [...members, member('N', 3, 50, 'joining', null, 0), member('M', 3, 50, 'joining', null, 0)], now: 5000 })
+    expect([two.decisions.get('N'), two.decisions.get('M')].every(x => x?.action === 'serve')).toBe(true)
+  })
+
   it('never returns a span longer than the capacity or outside the model', () => {
     const d = planSpan({ totalBlocks: L, replication: 1, self: member('a', 25.7, 1), members: [] })
     expect(d).toEqual({ action: 'serve', span: { start: 0, end: 10 }, reason: 'join' })

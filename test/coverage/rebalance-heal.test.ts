@@ -125,6 +125,18 @@ describe('healing', () => {
     expect(moves[0].span).toEqual({ start: 6, end: 12 })
   })
 
+  it('a spare heals a hole the remaining servers cannot cover on their own (PROTOCOL 15.8 vector 12)', () => {
+    // A 0:8 and B 8:16 alone cannot cover 24 blocks; the spare's length counts toward rEff, so it heals.
+    const view = (cap: number): PlanMember[] => [
+      online('A', 0, 8, 100, 8, 0), online('B', 8, 16, 100, 8, 0),
+      member('C', 8, 100, 'offline', null, 0), member('S', cap, 100, 'standby', null, 0)
+    ]
+    expect(serveActions(planSwarm({ totalBlocks: 24, replication: 1, members: view(8), now: 10_000 })))
+      .toEqual([{ peerId: 'S', span: { start: 16, end: 24 }, reason: 'heal' }])
+    expect(serveActions(planSwarm({ totalBlocks: 24, replication: 1, members: view(10), now: 10_000 })))
+      .toEqual([{ peerId: 'S', span: { start: 14, end: 24 }, reason: 'heal' }])
+  })
+
   it('does not empty a block to heal another', () => {
     const ms = [online('a', 0, 6, 100)] // 6-11 uncovered, a is the only server of 0-5
     expect(serveActions(planSwarm({ totalBlocks: L, replication: 1, members: ms, now: 10 * HOUR }))).toEqual([])

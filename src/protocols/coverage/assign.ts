@@ -3,6 +3,7 @@
 // different blocks without random sleeps.
 import type { Span } from '../types.ts'
 import { canonicalCompare } from './order.ts'
+import { petalsChooseBestStart } from './petals-baseline.ts'
 import { addSpan, bestWindow, better, scoreWindow } from './round-state.ts'
 import type { RoundNode, RoundState } from './round-state.ts'
 
@@ -87,6 +88,24 @@ function lexLess (a: readonly number[], b: readonly number[]): boolean {
 }
 
 /**
+ * A lone newcomer (pool of one) with no hole or replica to fill (every window scores (0, 0); else
+ * null and the general search below places it): the window whose loads, sorted ascending, are
+ * lexicographically smallest (Petals' `_choose_best_start`, earliest start on a tie). The squared-deficit
+ * sum trades the weakest block against several slightly stronger ones, so a lone node could leave the
+ * bottleneck where it was; the leximin window lifts the weakest blocks first, which is what the
+ * bottleneck, averaged over the time until the next newcomer, rewards. Joint placement of several
+ * nodes keeps the squared-deficit search below (there the shape of the whole packing matters).
+ */
+function placeAlone (st: RoundState, n: RoundNode): Map<string, Span> | null {
+  const w = bestWindow(st, n.len, n.tq)
+  if (w == null || w.cover !== 0 || w.repl !== 0) return null
+  const start = petalsChooseBestStart(st.load, n.len)
+  const span = { start, end: start + n.len }
+  addSpan(st, span, n.tq, 1)
+  return new Map([[n.peerId, span]])
+}
+
+/**
  * Places `pool` on top of `st` (mutated): a greedy pass (coverage, then replication, then squared
  * deficit to the water level), then free re-placement of pool nodes (moving a node that has loaded
  * nothing costs nothing, which is why only the pool is polished). Small pools try several greedy
@@ -95,6 +114,10 @@ function lexLess (a: readonly number[], b: readonly number[]): boolean {
 export function assignPool (st: RoundState, pool: readonly RoundNode[], polishPasses: number): Map<string, Span> {
   const nodes = pool.filter(n => n.len > 0)
   if (nodes.length === 0) return new Map()
+  if (nodes.length === 1) {
+    const alone = placeAlone(st, nodes[0])
+    if (alone != null) return alone
+  }
   const variants = nodes.length * st.L <= MULTI_START_WORK ? ORDERS.length : 1
   let best: { placed: Map<string, Span>, q: [number, number, number] } | null = null
   for (let v = 0; v < variants; v++) {
