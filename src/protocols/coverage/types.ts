@@ -53,7 +53,7 @@ export interface CoverageParams {
 export const DEFAULT_COVERAGE_PARAMS: Readonly<CoverageParams> = Object.freeze({
   settleMs: 1000,
   claimTtlMs: 30_000,
-  minGain: 0.2,
+  minGain: 0.01,
   reloadMs: 600_000,
   horizonMs: 2 * 3_600_000,
   cooldownMs: 3_600_000,
