@@ -10,12 +10,12 @@ import { ping, type Ping } from '@libp2p/ping'
 import { kadDHT, passthroughMapper, type KadDHT } from '@libp2p/kad-dht'
 import { gossipsub, type GossipSub, type GossipsubOpts } from '@libp2p/gossipsub'
 import { createPeerScoreParams, createPeerScoreThresholds, createTopicScoreParams, type TopicScoreParams } from '@libp2p/gossipsub/score'
-import { autoNAT } from '@libp2p/autonat'
 import { circuitRelayServer, circuitRelayTransport } from '@libp2p/circuit-relay-v2'
 import { dcutr } from '@libp2p/dcutr'
 import { uPnPNAT } from '@libp2p/upnp-nat'
 import type { ConnectionGater, ConnectionProtector, PrivateKey, ComponentLogger, Metrics } from '@libp2p/interface'
 import { reachabilityHooks, type ReachabilityHooks } from './reachability/hooks.ts'
+import { autoNATWithFreshDialBacks } from './reachability/autonat-dialback.ts'
 import { PROTOCOL_VERSION } from '../protocols/version.ts'
 
 export const DHT_PROTOCOL = `/petalmesh/kad/${PROTOCOL_VERSION}`
@@ -183,7 +183,7 @@ export async function createPetalmeshLibp2p (opts: Libp2pNodeOptions): Promise<P
 function natServices (nat: NatOptions): ServiceFactoryMap {
   return {
     reachabilityHooks: reachabilityHooks(),
-    ...(nat.autonat ? { autoNAT: autoNAT() } : {}),
+    ...(nat.autonat ? { autoNAT: autoNATWithFreshDialBacks() } : {}),
     ...(nat.holePunching ? { dcutr: dcutr() } : {}),
     ...(nat.upnp ? { upnpNAT: uPnPNAT() } : {}),
     ...(nat.relayServer

@@ -1,14 +1,24 @@
 // Linux network namespaces for NAT tests: an "internet" bridge with a public bootstrap host and two
-// home routers (iptables MASQUERADE, no inbound), each with one host behind it. Only private
-// addresses, only inside namespaces this file creates (names start with `pmt-<pid>-`); the host's
-// own interfaces are never touched. Also an HTTP agent per namespace, because a daemon's API listens
-// on the loopback of its own namespace, which the test process cannot reach.
+// home routers (iptables MASQUERADE, no inbound), each with one host behind it. Everything lives in
+// namespaces this file creates (names start with `pmt-<pid>-`), wired only to each other: no veth end
+// in the root namespace, no route to the host, so the "internet" addresses below never leave the lab
+// and the host's own interfaces are never touched. Also an HTTP agent per namespace, because a
+// daemon's API listens on the loopback of its own namespace, which the test process cannot reach.
 import { execa, type ResultPromise } from 'execa'
+import { spawnSync } from 'node:child_process'
 import { createInterface } from 'node:readline'
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 
 export const PREFIX = 'pmt-'
+
+/**
+ * The lab's "internet" segment. libp2p ignores private, loopback, CGNAT and documentation ranges for
+ * AutoNAT and hole punching (@libp2p/utils isPrivateIp), so a lab built from those can never show
+ * them working. 11.0.0.0/8 is globally routable unicast; here it exists only on a bridge inside the
+ * lab's own namespaces, which have no link to the host's network.
+ */
+export const WAN_PREFIX = '11.0.0'
 
 async function run (cmd: string, args: string[], opts: { allowFail?: boolean } = {}): Promise<{ ok: boolean, out: string }> {
   const r = await execa(cmd, args, { reject: false, timeout: 10_000, stdin: 'ignore' })
@@ -59,6 +69,17 @@ export async function removeStaleNamespaces (): Promise<void> {
   }
 }
 
+/** Interface names and IPv4 routes of the root namespace, to check that building a lab added none there. */
+export async function rootNetworkState (): Promise<{ links: string[], routes: string[] }> {
+  const links = (await run('ip', ['-o', 'link', 'show'], { allowFail: true })).out.split('\n')
+    .map(l => /^\d+:\s+([^:@\s]+)/.exec(l)?.[1]).filter((n): n is string => n != null)
+  const routes = (await run('ip', ['-4', 'route', 'show'], { allowFail: true })).out.split('\n').filter(l => l.trim() !== '')
+  return { links, routes }
+}
+
+/** Interface names the lab creates (inside its namespaces only). */
+export const LAB_LINKS = ['br0', 'p-boot', 'p-ra', 'p-rb', 'wan0', 'lan0', 'eth0']
+
 export interface NatLab {
   ns: { inet: string, boot: string, ra: string, rb: string, a: string, b: string }
   ip: { boot: string, a: string, b: string, raOut: string, rbOut: string }
@@ -69,17 +90,24 @@ export interface NatLab {
 }
 
 /**
- * inet (bridge 172.16.0.0/24): boot 172.16.0.1, router A 172.16.0.2, router B 172.16.0.3.
- * Router A: LAN 10.0.1.0/24, MASQUERADE out, drops unsolicited inbound; host a 10.0.1.2.
- * Router B: LAN 10.0.2.0/24, likewise; host b 10.0.2.2. Nothing routes between the LANs.
+ * inet (bridge 11.0.0.0/24, public-looking): boot 11.0.0.1, router A 11.0.0.2, router B 11.0.0.3.
+ * Router A: LAN 10.0.1.0/24, MASQUERADE out, forwards only established/related inbound, drops the
+ * rest; host a 10.0.1.2. Router B: LAN 10.0.2.0/24, likewise; host b 10.0.2.2. Nothing routes
+ * between the LANs; the only default routes are the hosts' (to their router), none leads out of the lab.
  */
 export async function createNatLab (): Promise<NatLab> {
   const p = `${PREFIX}${process.pid}-`
   const ns = { inet: `${p}inet`, boot: `${p}boot`, ra: `${p}ra`, rb: `${p}rb`, a: `${p}a`, b: `${p}b` }
   const all = Object.values(ns)
   const destroy = async (): Promise<void> => {
+    process.removeListener('exit', destroyNow)
     for (const n of all) await run('ip', ['netns', 'del', n], { allowFail: true })
   }
+  // Last resort if the test process exits without afterAll (crash, timeout): namespaces go with it.
+  const destroyNow = (): void => { for (const n of all) spawnSync('ip', ['netns', 'del', n], { stdio: 'ignore', timeout: 5000 }) }
+  // Idempotent: a lab left by an earlier call in this same process is removed first.
+  await destroy()
+  process.once('exit', destroyNow)
   try {
     for (const n of all) {
       await run('ip', ['netns', 'add', n])
@@ -98,9 +126,9 @@ export async function createNatLab (): Promise<NatLab> {
       await ipIn(ns.inet, ['link', 'set', `p-${tag}`, 'master', 'br0'])
       await ipIn(host, ['addr', 'add', addr, 'dev', 'wan0'])
     }
-    await uplink(ns.boot, 'boot', '172.16.0.1/24')
-    await uplink(ns.ra, 'ra', '172.16.0.2/24')
-    await uplink(ns.rb, 'rb', '172.16.0.3/24')
+    await uplink(ns.boot, 'boot', `${WAN_PREFIX}.1/24`)
+    await uplink(ns.ra, 'ra', `${WAN_PREFIX}.2/24`)
+    await uplink(ns.rb, 'rb', `${WAN_PREFIX}.3/24`)
     const home = async (router: string, host: string, lan: string): Promise<void> => {
       await wire(router, 'lan0', host, 'eth0')
       await ipIn(router, ['addr', 'add', `${lan}.1/24`, 'dev', 'lan0'])
@@ -119,7 +147,7 @@ export async function createNatLab (): Promise<NatLab> {
   }
   return {
     ns,
-    ip: { boot: '172.16.0.1', a: '10.0.1.2', b: '10.0.2.2', raOut: '172.16.0.2', rbOut: '172.16.0.3' },
+    ip: { boot: `${WAN_PREFIX}.1`, a: '10.0.1.2', b: '10.0.2.2', raOut: `${WAN_PREFIX}.2`, rbOut: `${WAN_PREFIX}.3` },
     hostIf: 'eth0',
     gateway: { a: '10.0.1.1', b: '10.0.2.1' },
     destroy

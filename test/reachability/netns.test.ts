@@ -1,11 +1,14 @@
 // Nodes behind NAT, for real: Linux network namespaces with iptables MASQUERADE routers (see
-// test/helpers/netns.ts). A public bootstrap node and two nodes each behind its own NAT join one swarm,
-// see each other's records, and complete a negotiation stream with each other; then one NATed node's
-// link is cut for 30 s and restored, and it must come back in every view without a restart.
+// test/helpers/netns.ts). A public bootstrap node (public-looking addresses, confirmed by AutoNAT) and
+// two nodes each behind its own NAT join one swarm, see each other's records, and complete a
+// negotiation stream with each other, relayed; the test then gives DCUtR hole punching a bounded
+// window and reports the path. Then one NATed node's link is cut for 30 s and restored, and it must
+// come back in every view without a restart.
 // Skips with the reason where namespaces are not available (not root, no iptables).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startDaemon, killAllDaemons, makeTempDir, removeTempDirs, pollUntil, type Daemon, type NodeStatus, type PeerEntry } from '../helpers/cli.ts'
-import { createNatLab, execIn, netnsUnavailable, removeStaleNamespaces, startAgent, type NatLab, type NsAgent } from '../helpers/netns.ts'
+import { isPrivateIp } from '@libp2p/utils'
+import { createNatLab, execIn, LAB_LINKS, netnsUnavailable, removeStaleNamespaces, rootNetworkState, startAgent, WAN_PREFIX, type NatLab, type NsAgent } from '../helpers/netns.ts'
 import type { ReachabilityStatus } from '../../src/node/reachability/monitor.ts'
 import type { ProbeResult } from '../../src/node/reachability/probe.ts'
 
@@ -17,10 +20,18 @@ const TIMING = [
   '--set', `swarm.heartbeatMs=${HEARTBEAT_MS}`, '--set', 'swarm.suspectAfterMs=1500', '--set', 'swarm.offlineAfterMs=3000',
   '--set', 'swarm.settleMs=300', '--set', 'network.redialMs=500', '--set', 'network.redialMaxMs=3000',
   // Never search for a router (SSDP) in tests; the decision for `auto` is unit-tested.
-  '--set', 'network.upnp=off'
+  '--set', 'network.upnp=off',
+  // The simulated Petals backend listens on the loopback of its own namespace, which no other node
+  // can reach: the Petals-port probe would flag (and, at the default penalty, ban) every member.
+  '--set', 'trust.probe.enabled=false'
 ]
 
 type Status = NodeStatus & { reachability: ReachabilityStatus, dhtMode: string }
+
+// libp2p's DCUtR debug log on the NATed nodes (stderr), so the report can say why a punch failed.
+const DCUTR_DEBUG = { DEBUG: 'libp2p:dcutr*' }
+/** How long the test gives hole punching after the first relayed stream. */
+const HOLE_PUNCH_WINDOW_MS = 8000
 
 describe.skipIf(unavailable != null)('nodes behind NAT (network namespaces)', () => {
   let lab: NatLab
@@ -28,10 +39,14 @@ describe.skipIf(unavailable != null)('nodes behind NAT (network namespaces)', ()
   const report: Record<string, unknown> = {}
   let boot: Daemon, a: Daemon, b: Daemon
   let agentA: NsAgent, agentB: NsAgent, agentBoot: NsAgent
+  let rootBefore: Awaited<ReturnType<typeof rootNetworkState>>
+  let rootAfter: Awaited<ReturnType<typeof rootNetworkState>>
 
   beforeAll(async () => {
     await removeStaleNamespaces()
+    rootBefore = await rootNetworkState()
     lab = await createNatLab()
+    rootAfter = await rootNetworkState()
     const dir = await makeTempDir('petalmesh-netns-')
     agentBoot = await startAgent(lab.ns.boot, dir)
     agentA = await startAgent(lab.ns.a, dir)
@@ -50,14 +65,35 @@ describe.skipIf(unavailable != null)('nodes behind NAT (network namespaces)', ()
   const status = async (d: Daemon): Promise<Status> => await d.status() as Status
   const view = async (d: Daemon, peer: string): Promise<PeerEntry | undefined> => (await d.peers()).find(p => p.peerId === peer)
 
+  it('the lab is isolated: nothing in the root namespace, no route out, public-looking WAN', async () => {
+    // No interface of the lab appeared in the root namespace, and no route to its subnets.
+    const newLinks = rootAfter.links.filter(l => !rootBefore.links.includes(l))
+    expect(newLinks.filter(l => LAB_LINKS.includes(l))).toEqual([])
+    const newRoutes = rootAfter.routes.filter(r => !rootBefore.routes.includes(r))
+    expect(newRoutes.filter(r => r.includes(`${WAN_PREFIX}.`) || /10\.0\.[12]\./.test(r))).toEqual([])
+    expect(rootAfter.routes.some(r => r.startsWith(`${WAN_PREFIX}.`))).toBe(false)
+    // Only the NATed hosts have a default route (to their own router); the "internet" leads nowhere.
+    for (const ns of [lab.ns.inet, lab.ns.boot, lab.ns.ra, lab.ns.rb]) {
+      const { out } = await execIn(ns, ['ip', '-4', 'route', 'show'])
+      expect(out).not.toMatch(/^default/m)
+    }
+    for (const [ns, gw] of [[lab.ns.a, lab.gateway.a], [lab.ns.b, lab.gateway.b]] as const) {
+      const { out } = await execIn(ns, ['ip', '-4', 'route', 'show', 'default'])
+      expect(out.trim()).toBe(`default via ${gw} dev ${lab.hostIf}`)
+    }
+    // libp2p treats the WAN as public (or AutoNAT and DCUtR would ignore it) and the LANs as private.
+    for (const ip of [lab.ip.boot, lab.ip.raOut, lab.ip.rbOut]) expect(isPrivateIp(ip)).toBe(false)
+    for (const ip of [lab.ip.a, lab.ip.b]) expect(isPrivateIp(ip)).toBe(true)
+  })
+
   it('a public node and two nodes behind their own NATs join, see each other and negotiate', async () => {
     const t0 = Date.now()
-    // The bootstrap is a public host: its operator says so (AutoNAT cannot verify private test addresses).
-    boot = await startDaemon({ wrap: ['ip', 'netns', 'exec', lab.ns.boot], listen: `/ip4/${lab.ip.boot}/tcp/4001`, getJson: agentBoot.getJson, args: [...TIMING, '--set', 'network.reachability=public'] })
+    // No reachability override on the bootstrap: AutoNAT (peers dialling it back) must find it public.
+    boot = await startDaemon({ wrap: ['ip', 'netns', 'exec', lab.ns.boot], listen: `/ip4/${lab.ip.boot}/tcp/4001`, getJson: agentBoot.getJson, args: TIMING })
     const bootStatus = await boot.waitReady(30_000) as Status
     const bootAddr = `/ip4/${lab.ip.boot}/tcp/4001/p2p/${bootStatus.peerId}`
-    a = await startDaemon({ wrap: ['ip', 'netns', 'exec', lab.ns.a], listen: `/ip4/${lab.ip.a}/tcp/4001`, bootstrap: [bootAddr], getJson: agentA.getJson, args: TIMING })
-    b = await startDaemon({ wrap: ['ip', 'netns', 'exec', lab.ns.b], listen: `/ip4/${lab.ip.b}/tcp/4001`, bootstrap: [bootAddr], getJson: agentB.getJson, args: TIMING })
+    a = await startDaemon({ wrap: ['ip', 'netns', 'exec', lab.ns.a], listen: `/ip4/${lab.ip.a}/tcp/4001`, bootstrap: [bootAddr], getJson: agentA.getJson, args: TIMING, env: DCUTR_DEBUG })
+    b = await startDaemon({ wrap: ['ip', 'netns', 'exec', lab.ns.b], listen: `/ip4/${lab.ip.b}/tcp/4001`, bootstrap: [bootAddr], getJson: agentB.getJson, args: TIMING, env: DCUTR_DEBUG })
     const [sa, sb] = await Promise.all([a.waitReady(30_000), b.waitReady(30_000)])
 
     // Each NATed node learns it is behind a NAT, switches its DHT to client mode and gets a relay slot.
@@ -70,9 +106,20 @@ describe.skipIf(unavailable != null)('nodes behind NAT (network namespaces)', ()
       expect(d.logs.some(l => /^reachability: relayed/.test(String(l.msg)))).toBe(true)
       report[`${name}RelayedAfterMs`] = Date.now() - t0
     }
-    const bs = await status(boot)
-    expect(bs.reachability.reachability).toBe('direct')
+    // The bootstrap: AutoNAT verified its public address (a NATed peer dialled it back).
+    const bs = await pollUntil(async () => { const s = await status(boot); return s.reachability.verifiedAddrs.length > 0 && s.reachability.reachability === 'direct' ? s : undefined },
+      { timeoutMs: 30_000, intervalMs: 250, what: 'AutoNAT to confirm the bootstrap\'s public address' }).catch(async (err: Error) => { throw new Error(`${err.message}\n${JSON.stringify((await status(boot)).reachability)}`) })
+    expect(bs.reachability.verifiedAddrs[0]).toContain(`/ip4/${lab.ip.boot}/tcp/4001`)
+    expect(bs.reachability.reason).toMatch(/^AutoNAT: /)
+    expect(bs.reachability.natDetected).toBe(false)
+    expect(bs.reachability.dialable).toBe(true)
     expect(bs.dhtMode).toBe('server')
+    report.boot = { reachability: bs.reachability.reachability, reason: bs.reachability.reason, verifiedAfterMs: Date.now() - t0 }
+    // The NATed nodes' observed (router) addresses are public-looking but AutoNAT cannot confirm them.
+    for (const d of [a, b]) expect((await status(d)).reachability.verifiedAddrs).toEqual([])
+    // Answering the bootstrap's AutoNAT request must not cost a NATed node its connection to it
+    // (@libp2p/autonat reused and then closed it; see src/node/reachability/autonat-dialback.ts).
+    for (const d of [a, b]) expect(d.logs.filter(l => /lost every connection/.test(String(l.msg)))).toEqual([])
 
     // Both see each other's records, with the relayed reachability, alive.
     for (const [d, other, name] of [[a, sb.peerId, 'a'], [b, sa.peerId, 'b']] as const) {
@@ -88,23 +135,37 @@ describe.skipIf(unavailable != null)('nodes behind NAT (network namespaces)', ()
       expect(r.status).toBe(200)
       return r.body
     }
+    const firstAt = Date.now()
     const first = await pollUntil(async () => { const r = await probe(agentA, a, sb.peerId); return r.ok ? r : undefined }, { timeoutMs: 20_000, intervalMs: 500, what: 'a negotiation stream from a to b' })
     expect(first.ok).toBe(true)
     expect(first.path).not.toBeNull()
-    report.firstStream = { path: first.path, remoteAddr: first.remoteAddr, rttMs: first.rttMs }
+    report.firstStream = { path: first.path, remoteAddr: first.remoteAddr, rttMs: first.rttMs, afterMs: Date.now() - t0 }
     const back = await probe(agentB, b, sa.peerId)
     expect(back.ok).toBe(true)
-    report.reverseStream = { path: back.path, rttMs: back.rttMs }
-    // Give DCUtR a few seconds; report what it achieved (libp2p's DCUtR only punches with public addresses,
-    // and this lab has only private ones, so the relayed path is expected here).
+    report.reverseStream = { path: back.path, remoteAddr: back.remoteAddr, rttMs: back.rttMs }
+    // Both ways through the relay first: neither NATed node can be dialled directly.
+    expect(first.path).toBe('relayed')
+    expect(first.remoteAddr).toContain(`/p2p/${bootStatus.peerId}/p2p-circuit`)
+    // Give DCUtR a bounded window to replace the relayed connection with a direct one; report the outcome.
     let last = first
-    const deadline = Date.now() + 6000
-    while (last.path !== 'direct' && Date.now() < deadline) {
+    while (last.path !== 'direct' && Date.now() - firstAt < HOLE_PUNCH_WINDOW_MS) {
       await new Promise(resolve => setTimeout(resolve, 1000))
       last = await probe(agentA, a, sb.peerId)
     }
     expect(last.ok).toBe(true)
-    report.afterHolePunchWindow = { path: last.path, remoteAddr: last.remoteAddr, rttMs: last.rttMs }
+    const dcutrLog = (d: Daemon): string[] => d.otherStderr.filter(l => /libp2p:dcutr/.test(l))
+      .map(l => l.replace(/^\S+\s+libp2p:dcutr\S*\s+/, '').slice(0, 240)).slice(-6)
+    report.holePunch = {
+      path: last.path,
+      upgraded: last.path === 'direct',
+      afterMs: last.path === 'direct' ? Date.now() - firstAt : null,
+      windowMs: HOLE_PUNCH_WINDOW_MS,
+      remoteAddr: last.remoteAddr,
+      rttMs: last.rttMs,
+      connections: { a: (await status(a)).reachability.connections, b: (await status(b)).reachability.connections },
+      dcutrLog: { a: dcutrLog(a), b: dcutrLog(b) }
+    }
+    console.log(`[reachability netns test] path: first stream ${String(first.path)}, reverse ${String(back.path)}; after ${HOLE_PUNCH_WINDOW_MS} ms of hole punching: ${String(last.path)}`)
   }, 120_000)
 
   it('a NATed node whose link is cut for 30 s is offline, then back in every view without a restart', async () => {
