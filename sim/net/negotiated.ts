@@ -45,7 +45,9 @@ export async function runNegotiated (o: NegotiatedOptions): Promise<NetResult> {
   const profile = heterogeneous(o.seed, o.nodes)
   const rEff = effectiveReplication(profile.map(p => Math.min(p.capacity, o.blocks)), o.blocks, o.replication)
   const bound = upperBound(profile, o.blocks)
-  const timeoutMs = o.timeoutMs ?? 90_000
+  // Total capacity below one copy of the model: full coverage is impossible, so don't wait for it.
+  const coverable = profile.reduce((a, p) => a + Math.min(p.capacity, o.blocks), 0) >= o.blocks
+  const timeoutMs = coverable ? (o.timeoutMs ?? 90_000) : Math.min(o.timeoutMs ?? 90_000, 10_000)
   const result: NetResult = {
     scenario: o.scenario, nodes: o.nodes, blocks: o.blocks, seed: o.seed, transport: o.transport, heartbeatMs: o.heartbeatMs,
     converged: false, fullCoverageMs: null, replicationMs: null, duplicateClaims: null, moves: null, movesPerNodePerHour: null,
@@ -173,7 +175,7 @@ export async function runNegotiated (o: NegotiatedOptions): Promise<NetResult> {
     result.bottleneckRatio = bound > 0 ? Math.round((bottleneckSum / Math.max(1, samples) / bound) * 1000) / 1000 : null
     result.moves = moves(nodes) - (o.scenario === 'cold-start' ? 0 : movesAtConvergence)
     result.movesPerNodePerHour = Math.round((result.moves / o.nodes / Math.max(1e-9, windowS / 3600)) * 100) / 100
-    result.extra = { planner: o.planner, replicationTarget: o.replication, replicationReachable: rEff, upperBound: Math.round(bound * 10) / 10 }
+    result.extra = { planner: o.planner, replicationTarget: o.replication, replicationReachable: rEff, upperBound: Math.round(bound * 10) / 10, ...(coverable ? {} : { note: `the ${o.nodes} nodes' capacities cannot cover ${o.blocks} blocks: use more nodes or fewer --blocks` }) }
     return result
   } finally {
     await swarm?.stop()

@@ -54,9 +54,14 @@ export async function tcpAnswers (host: string, port: number, timeoutMs: number)
   })
 }
 
-/** Members whose claim can be checked: alive, ONLINE, serving a span. */
+/**
+ * Members whose claim can be checked: alive, ONLINE, serving a span, and not behind a NAT. A member
+ * whose record says it is reached through a relay cannot be dialled directly, and neither can its
+ * Petals server (Petals reaches it through its own relay): probing it would flag and ban every
+ * honest home server. Such members are left unverified (see docs/PROTOCOL.md, section 16).
+ */
 export function probeable (m: Member): boolean {
-  return (m.liveness === 'alive' || m.liveness === 'suspect') && m.state === 'online' && m.record.span != null
+  return (m.liveness === 'alive' || m.liveness === 'suspect') && m.state === 'online' && m.record.span != null && m.record.reachability !== 'relayed'
 }
 
 function claimKey (m: Member): string {

@@ -1,7 +1,7 @@
 // Petals port probing: TCP targets from multiaddrs, real loopback connects, flagging after N failures.
 import { describe, it, expect, afterEach } from 'vitest'
 import { createServer, type Server } from 'node:net'
-import { tcpTarget, tcpAnswers, probePetalsAddrs, PetalsProber } from '../../src/node/petals-probe.ts'
+import { tcpTarget, tcpAnswers, probePetalsAddrs, probeable, PetalsProber } from '../../src/node/petals-probe.ts'
 import type { Member } from '../../src/node/swarm-view.ts'
 
 const servers: Server[] = []
@@ -40,6 +40,16 @@ describe('tcpTarget', () => {
     expect(tcpTarget('/ip4/127.0.0.1/udp/5/quic-v1')).toBeNull()
     expect(tcpTarget('/ip4/127.0.0.1/tcp/0')).toBeNull()
     expect(tcpTarget('garbage')).toBeNull()
+  })
+})
+
+describe('probeable', () => {
+  it('probes online members with a span, but not those reached through a relay (their ports cannot be dialled)', () => {
+    const m = member('a', ['/ip4/127.0.0.1/tcp/1'])
+    expect(probeable(m)).toBe(true)
+    expect(probeable({ ...m, record: { ...m.record, reachability: 'direct' } } as Member)).toBe(true)
+    expect(probeable({ ...m, record: { ...m.record, reachability: 'relayed' } } as Member)).toBe(false)
+    expect(probeable(member('b', [], 'loading'))).toBe(false)
   })
 })
 
