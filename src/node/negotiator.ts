@@ -72,6 +72,8 @@ export class Negotiator extends EventEmitter<NegotiatorEvents> {
   private replan = false
   /** When the view last gained a member (a newcomer waits for the view to stop growing). */
   private lastNewMemberAt = 0
+  /** When the view was last refreshed from peers' snapshots. */
+  private lastRefreshAt = -Infinity
   /** Local time our current claim was published. */
   private claimedAt = 0
   private hasLoaded = false
@@ -253,9 +255,12 @@ export class Negotiator extends EventEmitter<NegotiatorEvents> {
       const { membership } = this.opts
       let self = membership.selfState()
       const settled = (): boolean => self.state === 'joining' && self.span != null && this.now() >= this.settleAt(self.claimMs)
-      // Decision points (a newcomer's first plan, a claim's settle point) decide on a fresh view: while
-      // a swarm's mesh forms, gossip lags by seconds, and a plan over a stale view is a wasted claim.
-      if (self.state === 'joining' && (self.span == null || settled())) {
+      // A newcomer decides on a fresh view: while a swarm's mesh forms, gossip lags by seconds, and a
+      // plan over a stale view is a wasted claim. (At most once per settle delay: a newcomer waiting
+      // for a quiet view plans every slot. A claim's settle point needs no refresh: a cohort member
+      // whose claim has not arrived is still pending in the view, and the verdict accounts for it.)
+      if (self.state === 'joining' && self.span == null && this.now() - this.lastRefreshAt >= this.params.settleMs) {
+        this.lastRefreshAt = this.now()
         // Bounded: on a starved event loop a slow snapshot must not hold the decision back; what
         // arrived by then is applied, the rest is applied when it comes.
         let timer: ReturnType<typeof setTimeout> | undefined
