@@ -142,3 +142,23 @@ describe('healing', () => {
     expect(serveActions(planSwarm({ totalBlocks: L, replication: 1, members: ms, now: 10 * HOUR }))).toEqual([])
   })
 })
+
+describe('healing while the swarm is still forming', () => {
+  const now = 100_000
+  it('a spare stays spare while newcomers are inside their settle delay; it heals once none is', () => {
+    const base = [online('A', 0, 12, 100), member('S', 12, 100, 'standby')]
+    const waiting = planSwarm({ totalBlocks: 24, replication: 1, members: [...base, member('N', 12, 100, 'joining', null, now - 500)], now })
+    expect(waiting.actions).toEqual([])
+    const eligible = planSwarm({ totalBlocks: 24, replication: 1, members: [...base, member('N', 12, 100, 'joining', null, now - 2000)], now })
+    expect(eligible.actions).toEqual([{ peerId: 'N', decision: { action: 'serve', span: { start: 12, end: 24 }, reason: 'join' } }])
+    const alone = planSwarm({ totalBlocks: 24, replication: 1, members: base, now })
+    expect(alone.actions).toEqual([{ peerId: 'S', decision: { action: 'serve', span: { start: 12, end: 24 }, reason: 'heal' } }])
+  })
+
+  it('an over-replicated donor heals a missing replica even if it started serving moments ago', () => {
+    const recent = now - 10
+    const view = [online('A', 0, 8, 100, 8, recent), online('B', 0, 8, 100, 8, recent), online('C', 0, 8, 100, 8, recent), online('D', 8, 16, 100, 8, recent)]
+    const plan = planSwarm({ totalBlocks: 16, replication: 2, members: view, now })
+    expect(plan.actions).toEqual([{ peerId: 'A', decision: { action: 'serve', span: { start: 8, end: 16 }, reason: 'heal' } }])
+  })
+})

@@ -113,7 +113,9 @@ export function validateCohorts (ctx: RoundContext, cls: Classified): CohortOutc
     }
     const pendingThen = pending.some(p => p.since <= since)
     const quiet = k === 0 && !pendingThen && !laterNewcomers && pool.length === 0
-    const r = planRound({ ...ctx, now: since }, fixed, pool, spares, quiet)
+    // Newcomers announced before this round but not yet eligible in it were waiting then.
+    const waitingThen = pending.some(p => p.since <= since && p.since + ctx.params.settleMs > since)
+    const r = planRound({ ...ctx, now: since }, fixed, pool, spares, quiet, waitingThen)
     const moved = new Map<string, Span>()
     for (const m of [...r.heals, ...r.moves]) moved.set(m.peerId, m.span)
     for (const c of members) {

@@ -60,8 +60,9 @@ export function planHeal (st: RoundState, spares: readonly RoundNode[], donors: 
         if (used.has(d.peerId)) continue
         const s = d.span!
         const m = rc.query(s.start, s.end) - 1
-        const cooling = opts.now - d.since < opts.cooldownMs
-        const ok = tier === 1 ? (m >= st.rEff && !cooling) : m >= 1
+        // No cooldown here: a heal strictly lowers (holes, missing replicas), so it cannot flip back,
+        // and a replica missing for the hour a fresh donor cools down is an hour of thin service.
+        const ok = tier === 1 ? m >= st.rEff : m >= 1
         if (!ok) continue
         let best = byLen.get(d.len)
         if (best == null) {

@@ -57,7 +57,7 @@ export function planSwarm (view: SwarmView): SwarmPlan {
   const { valid, lost } = validateCohorts(ctx, cls)
   const pool: RoundNode[] = [...cls.eligible, ...lost.map(c => ({ ...c, state: 'joining' as const, span: null }))]
   const quiet = cls.claims.length === 0 && cls.eligible.length === 0 && cls.waiting.length === 0
-  const r = planRound(ctx, [...cls.established, ...valid], pool, cls.spares, quiet)
+  const r = planRound(ctx, [...cls.established, ...valid], pool, cls.spares, quiet, cls.waiting.length > 0)
 
   const decisions = new Map<string, PlanDecision>()
   for (const m of members) decisions.set(m.peerId, STAY)

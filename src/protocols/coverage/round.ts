@@ -93,7 +93,7 @@ export interface RoundResult {
  * Plans one round on top of `fixed` (established spans and settled claims).
  * `quiet` = no negotiation in progress (no claims, no pending nodes): only then may anyone rebalance.
  */
-export function planRound (ctx: RoundContext, fixed: readonly RoundNode[], pool: readonly RoundNode[], spares: readonly RoundNode[], quiet: boolean): RoundResult {
+export function planRound (ctx: RoundContext, fixed: readonly RoundNode[], pool: readonly RoundNode[], spares: readonly RoundNode[], quiet: boolean, newcomersWaiting = false): RoundResult {
   const { L, params, now } = ctx
   // Spares count toward what replication capacity allows (they are there to fill it), not toward the
   // throughput water level (they serve only when something is missing).
@@ -117,7 +117,9 @@ export function planRound (ctx: RoundContext, fixed: readonly RoundNode[], pool:
   for (let b = 0; b < L; b++) { c += dc[b]; l += dl[b]; st.cnt[b] = c; st.load[b] = l }
 
   const joins = assignPool(st, pool, params.polishPasses)
-  const heals = planHeal(st, spares, fixed, { now, cooldownMs: params.cooldownMs, maxMoves: params.maxMoves })
+  // While newcomers are still inside their settle delay they will fill what is missing: spares stay
+  // spare (a spare used for a transient gap of a cold start is a spare lost for the next crash).
+  const heals = planHeal(st, newcomersWaiting ? [] : spares, fixed, { now, cooldownMs: params.cooldownMs, maxMoves: params.maxMoves })
   let moves: PlannedMove[] = []
   if (quiet && pool.length === 0 && heals.length === 0) {
     let deficit = false
