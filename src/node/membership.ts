@@ -653,8 +653,8 @@ export class Membership extends EventEmitter<MembershipEvents> {
 
   /**
    * Refreshes the view from the snapshots of up to `max` connected peers at once. The negotiator calls
-   * it at its decision points (a newcomer's first plan, a claim's settle point): gossip can lag by
-   * seconds while a swarm's mesh is forming, a snapshot from a well-connected peer does not.
+   * it before a newcomer's decision: gossip can lag by seconds while a swarm's mesh is forming, a
+   * snapshot from a well-connected peer does not.
    */
   async refreshView (max = 3, timeoutMs = 1000, prefer: readonly string[] = []): Promise<number> {
     // Preferred peers first (bootstrap nodes: everyone meets them, so they know the most), then

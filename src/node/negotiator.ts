@@ -199,7 +199,9 @@ export class Negotiator extends EventEmitter<NegotiatorEvents> {
     const wait = earliest - Date.now() + (slot - (earliest % slot)) % slot
     this.pending = setTimeout(() => {
       this.pending = undefined
-      this.lastPlanAt = Date.now()
+      // The slot this run belongs to, not the moment the timer fired: a timer a millisecond late
+      // must not push the next run a whole slot later.
+      this.lastPlanAt = Date.now() - (Date.now() % slot)
       void this.plan()
     }, wait)
   }

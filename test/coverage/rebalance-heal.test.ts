@@ -155,6 +155,11 @@ describe('healing while the swarm is still forming', () => {
     expect(alone.actions).toEqual([{ peerId: 'S', decision: { action: 'serve', span: { start: 12, end: 24 }, reason: 'heal' } }])
   })
 
+  it('nobody heals while a newcomer is waiting, not even an over-replicated donor (docs/PROTOCOL.md vector 15)', () => {
+    const view = [online('A', 0, 12, 100, 12, 0), online('C', 0, 12, 100, 12, 0), { ...online('B', 12, 24, 100, 12, 0), state: 'offline' as const }, member('S', 12, 100, 'standby', null, 0)]
+    expect(planSwarm({ totalBlocks: 24, replication: 1, members: [...view, member('N', 12, 100, 'joining', null, 9500)], now: 10_000 }).actions).toEqual([])
+  })
+
   it('an over-replicated donor heals a missing replica even if it started serving moments ago', () => {
     const recent = now - 10
     const view = [online('A', 0, 8, 100, 8, recent), online('B', 0, 8, 100, 8, recent), online('C', 0, 8, 100, 8, recent), online('D', 8, 16, 100, 8, recent)]

@@ -117,9 +117,10 @@ export function planRound (ctx: RoundContext, fixed: readonly RoundNode[], pool:
   for (let b = 0; b < L; b++) { c += dc[b]; l += dl[b]; st.cnt[b] = c; st.load[b] = l }
 
   const joins = assignPool(st, pool, params.polishPasses)
-  // While newcomers are still inside their settle delay they will fill what is missing: spares stay
-  // spare (a spare used for a transient gap of a cold start is a spare lost for the next crash).
-  const heals = planHeal(st, newcomersWaiting ? [] : spares, fixed, { now, cooldownMs: params.cooldownMs, maxMoves: params.maxMoves })
+  // While newcomers are still inside their settle delay they will fill what is missing: nobody heals
+  // (a spare spent on a transient gap of a cold start is a spare missing at the next crash, and a
+  // donor would reload its weights for a gap a newcomer fills within a settle delay).
+  const heals = newcomersWaiting ? [] : planHeal(st, spares, fixed, { now, cooldownMs: params.cooldownMs, maxMoves: params.maxMoves })
   let moves: PlannedMove[] = []
   if (quiet && pool.length === 0 && heals.length === 0) {
     let deficit = false
