@@ -18,6 +18,7 @@ import {
 import type { SignedRecord, SnapshotEntry, SnapshotResponse } from '../protocols/membership/membership.ts'
 import { swarmCid, swarmTopics, type SwarmTopics } from '../protocols/membership/topics.ts'
 import { SNAPSHOT_PROTOCOL, fetchSnapshotOverStream, serveSnapshot } from '../protocols/snapshot/snapshot.ts'
+import { VerifiedRecords } from '../protocols/membership/verified-cache.ts'
 import { SwarmView, computeCoverage, type SwarmEvent, type CoverageSummary } from './swarm-view.ts'
 import { SOFTWARE_VERSION, type PetalmeshLibp2p } from './libp2p.ts'
 import { PetalmeshError } from '../util/errors.ts'
@@ -58,6 +59,11 @@ export interface MembershipTiming {
    */
   maxHeartbeatRate: number
 }
+
+/** Periodic timers (heartbeat, record refresh, self-check) wait their period ±10%. */
+const JITTER = 0.1
+/** Stretched record refresh and self-check periods stop here: half the record age window (10 min). */
+const MAX_STRETCHED_MS = 5 * 60_000
 
 /** Defaults; the README explains how they were chosen. */
 export const DEFAULT_TIMING: MembershipTiming = {
@@ -144,6 +150,7 @@ export class Membership extends EventEmitter<MembershipEvents> {
   private lastSigned: SignedRecord | null = null
   private readonly timers: Array<ReturnType<typeof setInterval>> = []
   private readonly confirming = new Set<string>()
+  private readonly verified = new VerifiedRecords()
   private readonly fetchCooldown = new Map<string, number>()
   private running = false
   private blocks: number | null
@@ -151,7 +158,8 @@ export class Membership extends EventEmitter<MembershipEvents> {
   private synced = false
   private startedAt = 0
   private lastHeartbeatAt = 0
-  private heartbeatTimer: ReturnType<typeof setTimeout> | undefined
+  private readonly pendingTimers = new Set<ReturnType<typeof setTimeout>>()
+  private lastHeartbeatWaitMs = 0
   private lastHeartbeatSeq = 0n
   private provideRetries = 0
   private provideRetryPending = false
@@ -245,11 +253,20 @@ export class Membership extends EventEmitter<MembershipEvents> {
     libp2p.addEventListener('peer:identify', this.onIdentify)
 
     const tickMs = Math.max(50, Math.floor(this.timing.heartbeatMs / 4))
+    let lastTickAt = this.now()
     this.timers.push(setInterval(() => {
+      const now = this.now()
+      // A late tick means this process stalled (CPU starvation, GC, suspend): heartbeats that
+      // arrived meanwhile still wait in its queues, and timers run before I/O. Silence during
+      // our own stall is no evidence against a peer, so it does not count towards its timeouts.
+      const stall = now - lastTickAt - tickMs
+      lastTickAt = now
+      if (stall > tickMs) this.view.excuseSilence(stall, now)
       // Peers stretch their heartbeat period with the swarm's size; stretch our patience to match.
-      const factor = this.heartbeatPeriodMs() / this.timing.heartbeatMs
+      const factor = this.stretchFactor()
       this.view.setTimeouts(Math.round(this.timing.suspectAfterMs * factor), Math.round(this.timing.offlineAfterMs * factor))
-      this.emitAll(this.view.tick(this.now()))
+      this.verified.resize(Math.max(256, 4 * (this.view.size() + 1)))
+      this.emitAll(this.view.tick(now))
     }, tickMs))
     // Peers we are already connected to give us a snapshot.
     for (const p of libp2p.getPeers()) void this.syncFrom(p.toString())
@@ -260,14 +277,12 @@ export class Membership extends EventEmitter<MembershipEvents> {
     if (!this.running || this.announced) return
     this.announced = true
     if (this.opts.role === 'server') {
-      const beat = (): void => {
-        if (!this.running) return
-        void this.publishHeartbeat()
-        this.heartbeatTimer = setTimeout(beat, this.heartbeatPeriodMs())
-      }
-      this.heartbeatTimer = setTimeout(beat, this.heartbeatPeriodMs())
-      this.timers.push(setInterval(() => { void this.publishRecord() }, this.timing.recordRefreshMs))
-      this.timers.push(setInterval(() => { void this.checkSelfVisible() }, this.timing.selfCheckMs))
+      this.repeat(() => this.heartbeatPeriodMs(), () => { void this.publishHeartbeat() }, (ms) => { this.lastHeartbeatWaitMs = ms })
+      // Refresh and self-check stretch with the heartbeat period (each costs every member a
+      // signature check or a snapshot), up to half the record age window.
+      const stretched = (base: number) => (): number => Math.max(base, Math.min(base * this.stretchFactor(), MAX_STRETCHED_MS))
+      this.repeat(stretched(this.timing.recordRefreshMs), () => { void this.publishRecord() })
+      this.repeat(stretched(this.timing.selfCheckMs), () => { void this.checkSelfVisible() })
       this.timers.push(setInterval(() => { void this.provide() }, this.timing.provideIntervalMs))
       await this.publishRecord()
       void this.provide()
@@ -280,7 +295,8 @@ export class Membership extends EventEmitter<MembershipEvents> {
     this.running = false
     for (const t of this.timers) clearInterval(t)
     this.timers.length = 0
-    if (this.heartbeatTimer != null) clearTimeout(this.heartbeatTimer)
+    for (const t of this.pendingTimers) clearTimeout(t)
+    this.pendingTimers.clear()
     const { libp2p } = this.opts
     if (opts.graceful !== false && this.opts.role === 'server') {
       this.self = { ...this.self, state: 'leaving' }
@@ -357,7 +373,7 @@ export class Membership extends EventEmitter<MembershipEvents> {
   async publishHeartbeat (): Promise<void> {
     if (!this.running || this.lastRecord == null) return
     const now = this.now()
-    if (this.lastHeartbeatAt !== 0) this.stats.lastHeartbeatDelayMs = Math.max(0, now - this.lastHeartbeatAt - this.timing.heartbeatMs)
+    if (this.lastHeartbeatAt !== 0) this.stats.lastHeartbeatDelayMs = Math.max(0, now - this.lastHeartbeatAt - this.lastHeartbeatWaitMs)
     this.lastHeartbeatAt = now
     this.lastHeartbeatSeq = this.nextSeq()
     const data = encodeHeartbeat({
@@ -410,7 +426,7 @@ export class Membership extends EventEmitter<MembershipEvents> {
     if (!decoded.ok) return this.rejectMsg(from, decoded)
     const now = this.now()
     if (decoded.value.record != null) {
-      const rec = await verifySignedRecord(decoded.value.record, { now, model: this.opts.model, totalBlocks: this.blocks ?? undefined })
+      const rec = await verifySignedRecord(decoded.value.record, { now, model: this.opts.model, totalBlocks: this.blocks ?? undefined, verified: this.verified })
       if (!rec.ok) return this.rejectMsg(from, rec)
       // The record's owner must be the gossipsub-verified author: nobody speaks for another node.
       if (rec.value.peerId !== msg.from.toString()) return this.rejectMsg(from, { reason: 'record owner differs from message author' })
@@ -557,7 +573,7 @@ export class Membership extends EventEmitter<MembershipEvents> {
   /** A record its owner handed us directly (claim push): as good as hearing it on gossip. */
   async applyOwnerRecord (signed: SignedRecord, from: string): Promise<{ ok: boolean, reason?: string }> {
     const now = this.now()
-    const rec = await verifySignedRecord(signed, { now, model: this.opts.model, totalBlocks: this.blocks ?? undefined })
+    const rec = await verifySignedRecord(signed, { now, model: this.opts.model, totalBlocks: this.blocks ?? undefined, verified: this.verified })
     if (!rec.ok) {
       if (rec.ignore !== true) this.countReject(from, `claim push: ${rec.reason}`)
       return { ok: false, reason: rec.reason }
@@ -598,7 +614,7 @@ export class Membership extends EventEmitter<MembershipEvents> {
     let rejected = 0
     for (const e of res.entries) {
       if (e.record == null) { rejected++; continue }
-      const rec = await verifySignedRecord(e.record, { now, model: this.opts.model, totalBlocks: this.blocks ?? undefined, allowOld: true })
+      const rec = await verifySignedRecord(e.record, { now, model: this.opts.model, totalBlocks: this.blocks ?? undefined, allowOld: true, verified: this.verified })
       if (!rec.ok) {
         rejected++
         this.countReject(fromPeer, `snapshot entry: ${rec.reason}`)
@@ -646,7 +662,7 @@ export class Membership extends EventEmitter<MembershipEvents> {
       const res = await this.fetchSnapshot(peer, { includeDeparted: false, timeoutMs: 3000 })
       for (const e of res.entries) {
         if (e.record == null) continue
-        const rec = await verifySignedRecord(e.record, { now: this.now(), model: this.opts.model, allowOld: true })
+        const rec = await verifySignedRecord(e.record, { now: this.now(), model: this.opts.model, allowOld: true, verified: this.verified })
         if (rec.ok && rec.value.peerId === this.peerId && rec.value.instance !== this.instance && Number(e.heardAgoMs) < this.timing.offlineAfterMs * this.heartbeatPeriodMs() / this.timing.heartbeatMs) {
           return { hbSeq: e.heartbeatSeq, recordSeq: rec.value.seq, heardAgoMs: Number(e.heardAgoMs) }
         }
@@ -676,7 +692,7 @@ export class Membership extends EventEmitter<MembershipEvents> {
       let visible = false
       for (const e of res.entries) {
         if (e.record == null) continue
-        const rec = await verifySignedRecord(e.record, { now: this.now(), model: this.opts.model, allowOld: true })
+        const rec = await verifySignedRecord(e.record, { now: this.now(), model: this.opts.model, allowOld: true, verified: this.verified })
         if (rec.ok && rec.value.peerId === this.peerId && rec.value.instance === this.instance && codeToState(e.liveness) === 'online') visible = true
       }
       if (!visible) {
@@ -734,6 +750,29 @@ export class Membership extends EventEmitter<MembershipEvents> {
       this.log.info({ totalBlocks: n }, 'learned the model\'s block count from the swarm')
     }
   }
+
+  /**
+   * Runs `fn` after every `periodMs()` (re-read each time), each wait jittered by ±10%: nodes that
+   * started together (a mass restart, a simulation) drift apart instead of firing in lockstep.
+   */
+  private repeat (periodMs: () => number, fn: () => void, onWait?: (ms: number) => void): void {
+    const next = (): void => {
+      if (!this.running) return
+      const wait = Math.round(periodMs() * (1 - JITTER + 2 * JITTER * Math.random()))
+      onWait?.(wait)
+      const t = setTimeout(() => {
+        this.pendingTimers.delete(t)
+        if (!this.running) return
+        fn()
+        next()
+      }, wait)
+      this.pendingTimers.add(t)
+    }
+    next()
+  }
+
+  /** How much the heartbeat period is stretched in a swarm of this size (1 in small swarms). */
+  stretchFactor (): number { return this.heartbeatPeriodMs() / this.timing.heartbeatMs }
 
   /** The heartbeat period for the current swarm size (see MembershipTiming.maxHeartbeatRate). */
   heartbeatPeriodMs (): number {

@@ -8,6 +8,7 @@ import { multiaddr } from '@multiformats/multiaddr'
 import type { NodeState, Span } from '../types.ts'
 import { PROTOCOL_MAJOR } from '../version.ts'
 import * as pb from './membership.ts'
+import type { VerifiedRecords } from './verified-cache.ts'
 
 export type ReachabilityKind = 'unknown' | 'direct' | 'mapped' | 'relayed'
 
@@ -214,6 +215,8 @@ export interface RecordContext {
   totalBlocks?: number
   /** Skip the age check (snapshot entries carry their own freshness). */
   allowOld?: boolean
+  /** Signatures already checked by this node: a hit skips the Ed25519 verify (see verified-cache.ts). */
+  verified?: VerifiedRecords
 }
 
 /** Decodes and bound-checks a NodeRecord. Checks nothing about who sent it: see verifySignedRecord. */
@@ -302,11 +305,13 @@ export async function verifySignedRecord (signed: pb.SignedRecord, ctx: RecordCo
   const rec = decodeRecord(signed.record, ctx)
   if (!rec.ok) return rec
   try {
+    if (ctx.verified?.has(signed) === true) return rec
     const id = peerIdFromString(rec.value.peerId)
     // Ed25519 peer ids inline their public key (identity multihash), so the record proves its owner.
     const key = id.publicKey ?? publicKeyFromRaw(id.toMultihash().digest)
     const valid = await key.verify(signingPayload(signed.record), signed.signature)
     if (!valid) return reject('record signature does not verify against its peer id')
+    ctx.verified?.add(signed)
   } catch (err) {
     return reject(`record signature check failed: ${(err as Error).message}`)
   }

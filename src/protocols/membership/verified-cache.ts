@@ -1,0 +1,51 @@
+// Signed records this node has already checked. Snapshots, self-visibility checks and re-gossip
+// hand a node the same signed bytes again and again; an Ed25519 verify (plus building the key)
+// is by far the most expensive step of handling them, and its answer for the same bytes cannot
+// change. The key is a hash of record and signature together, so a valid signature paired with
+// other record bytes never hits.
+import { createHash } from 'node:crypto'
+import type { SignedRecord } from './membership.ts'
+
+export class VerifiedRecords {
+  private readonly seen = new Set<string>()
+  private max: number
+
+  constructor (max = 1024) {
+    this.max = max
+  }
+
+  /** Bounds the cache (least recently used entries go first). */
+  resize (max: number): void {
+    this.max = Math.max(1, max)
+    this.evict()
+  }
+
+  get size (): number { return this.seen.size }
+
+  has (signed: SignedRecord): boolean {
+    const key = keyOf(signed)
+    if (!this.seen.has(key)) return false
+    // Re-insert: Set iteration order is insertion order, so this marks it most recently used.
+    this.seen.delete(key)
+    this.seen.add(key)
+    return true
+  }
+
+  add (signed: SignedRecord): void {
+    const key = keyOf(signed)
+    this.seen.delete(key)
+    this.seen.add(key)
+    this.evict()
+  }
+
+  private evict (): void {
+    for (const k of this.seen) {
+      if (this.seen.size <= this.max) break
+      this.seen.delete(k)
+    }
+  }
+}
+
+function keyOf (signed: SignedRecord): string {
+  return createHash('sha256').update(signed.record).update(signed.signature).digest('base64')
+}
