@@ -19,6 +19,7 @@ import type { SignedRecord, SnapshotEntry, SnapshotResponse } from '../protocols
 import { swarmCid, swarmTopics, type SwarmTopics } from '../protocols/membership/topics.ts'
 import { SNAPSHOT_PROTOCOL, fetchSnapshotOverStream, serveSnapshot } from '../protocols/snapshot/snapshot.ts'
 import { VerifiedRecords } from '../protocols/membership/verified-cache.ts'
+import { stalledSince, watchLoopStalls } from './loop-stall.ts'
 import { SwarmView, computeCoverage, type SwarmEvent, type CoverageSummary } from './swarm-view.ts'
 import { SOFTWARE_VERSION, type PetalmeshLibp2p } from './libp2p.ts'
 import { PetalmeshError } from '../util/errors.ts'
@@ -60,6 +61,8 @@ export interface MembershipTiming {
   maxHeartbeatRate: number
 }
 
+/** Confirming pings spoiled by our own stalls before the check is abandoned (9.5). */
+const MAX_SPOILED_PINGS = 3
 /** Periodic timers (heartbeat, record refresh, self-check) wait their period ±10%. */
 const JITTER = 0.1
 /** Stretched record refresh and self-check periods stop here: half the record age window (10 min). */
@@ -158,6 +161,7 @@ export class Membership extends EventEmitter<MembershipEvents> {
   private synced = false
   private startedAt = 0
   private lastHeartbeatAt = 0
+  private releaseStallWatch: () => void = () => {}
   private readonly pendingTimers = new Set<ReturnType<typeof setTimeout>>()
   private lastHeartbeatWaitMs = 0
   private lastHeartbeatSeq = 0n
@@ -238,6 +242,7 @@ export class Membership extends EventEmitter<MembershipEvents> {
     const pubsub = libp2p.services.pubsub
     this.running = true
     this.startedAt = this.now()
+    this.releaseStallWatch = watchLoopStalls()
     pubsub.topicValidators.set(this.topics.records, async (from, msg) => await this.validateSwarmMessage(from, msg))
     pubsub.topicValidators.set(this.topics.heartbeats, (from, msg) => this.validateHeartbeat(from, msg))
     pubsub.addEventListener('message', this.onMessage)
@@ -293,6 +298,7 @@ export class Membership extends EventEmitter<MembershipEvents> {
   async stop (opts: { graceful?: boolean } = {}): Promise<void> {
     if (!this.running) return
     this.running = false
+    this.releaseStallWatch()
     for (const t of this.timers) clearInterval(t)
     this.timers.length = 0
     for (const t of this.pendingTimers) clearTimeout(t)
@@ -482,7 +488,9 @@ export class Membership extends EventEmitter<MembershipEvents> {
   private handleDisconnect (peer: string): void {
     if (!this.running) return
     const m = this.view.get(peer)
-    if (m == null || m.liveness !== 'alive') return
+    // A member already suspect (late heartbeats) whose connection now closes is all the more
+    // worth confirming: its neighbours' obituaries are what spare the rest the silence timeout.
+    if (m == null || (m.liveness !== 'alive' && m.liveness !== 'suspect')) return
     this.emitAll(this.view.markSuspect(peer, 'connection closed'))
     void this.confirm(peer, 'connection closed', true)
   }
@@ -507,15 +515,24 @@ export class Membership extends EventEmitter<MembershipEvents> {
     this.confirming.add(peer)
     try {
       // A refused dial is a definite answer; a timeout may only be a busy event loop (ours or
-      // theirs), so it gets one more try before we declare the member offline.
-      for (let attempt = 0; ; attempt++) {
+      // theirs), so it gets one more try before we declare the member offline. A timeout during
+      // which this process itself stalled is no answer at all: it is retried, and if our stalls
+      // keep spoiling the check, the member is left to the silence timers (which excuse stalls).
+      let timeouts = 0
+      let spoiled = 0
+      for (;;) {
         const t0 = Date.now()
         try {
           await this.opts.libp2p.services.ping.ping(peerIdFromString(peer), { signal: AbortSignal.timeout(this.timing.pingTimeoutMs) })
           break
         } catch (err) {
           const timedOut = Date.now() - t0 >= this.timing.pingTimeoutMs * 0.9
-          if (attempt >= 1 || !timedOut || !this.running) throw err
+          if (!timedOut || !this.running) throw err
+          if (stalledSince(t0) >= this.timing.pingTimeoutMs / 2) {
+            if (++spoiled >= MAX_SPOILED_PINGS) return
+          } else if (++timeouts >= 2) {
+            throw err
+          }
         }
       }
       this.view.markReachable(peer, this.now())
