@@ -52,6 +52,11 @@ function truthCoverage (nodes: PetalmeshNode[], blocks: number): ReturnType<type
   return computeCoverage(members, blocks)
 }
 
+function viewsCompleteCount (swarm: Swarm): number {
+  const live = swarm.nodes.filter(n => n.libp2p.status === 'started')
+  return live.filter(n => n.membership.view.live().length === live.length - 1).length
+}
+
 function viewsComplete (swarm: Swarm): boolean {
   const live = swarm.nodes.filter(n => n.libp2p.status === 'started')
   return live.every(n => n.membership.view.live().length === live.length - 1 && n.membership.coverage().readyForInference)
@@ -78,6 +83,7 @@ export async function runNetScenario (o: NetRunOptions): Promise<NetResult> {
     // One process cannot afford a DHT per node (it connects everyone to everyone); nodes find each
     // other through bootstrap dials and snapshots. The one-process-per-node mode runs the DHT.
     dht: false,
+    fairMemory: true,
     parallel,
     ...(parallel ? { targetPeers: 6 } : {}),
     ...(o.maxHeartbeatRate != null ? { maxHeartbeatRate: o.maxHeartbeatRate } : {}),
@@ -115,7 +121,10 @@ export async function runNetScenario (o: NetRunOptions): Promise<NetResult> {
       start: parallel ? 'parallel' : 'one by one',
       heartbeatPeriodMs: swarm.nodes[0]?.membership.heartbeatPeriodMs() ?? null,
       connectionsPerNode: Math.round(swarm.nodes.reduce((a, n) => a + n.libp2p.getConnections().length, 0) / o.nodes * 10) / 10,
-      maxLoopStallMs: maxStallMs
+      maxLoopStallMs: maxStallMs,
+      // How far from complete the views are (useful when a big run does not converge).
+      minViewSize: Math.min(...swarm.nodes.filter(n => n.libp2p.status === 'started').map(n => n.membership.view.live().length)),
+      completeViews: viewsCompleteCount(swarm)
     }
   }
   try {

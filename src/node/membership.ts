@@ -155,6 +155,8 @@ export class Membership extends EventEmitter<MembershipEvents> {
   private readonly confirming = new Set<string>()
   private readonly verified = new VerifiedRecords()
   private readonly fetchCooldown = new Map<string, number>()
+  private readonly syncing = new Map<string, Promise<boolean>>()
+  private readonly recordFetches = new Set<string>()
   private running = false
   private blocks: number | null
   private announced = false
@@ -649,24 +651,44 @@ export class Membership extends EventEmitter<MembershipEvents> {
   }
 
   async syncFrom (peer: string): Promise<boolean> {
+    // A fetch from this peer already under way answers this caller too.
+    const running = this.syncing.get(peer)
+    if (running != null) return await running
     const last = this.fetchCooldown.get(peer) ?? 0
     if (this.now() - last < 1000) return false
     this.fetchCooldown.set(peer, this.now())
-    try {
-      const res = await this.fetchSnapshot(peer)
-      await this.applySnapshot(res, peer)
-      this.synced = true
-      return true
-    } catch (err) {
-      this.log.debug({ peer, err: (err as Error).message }, 'snapshot fetch failed')
-      return false
-    }
+    const fetch = (async () => {
+      try {
+        const res = await this.fetchSnapshot(peer)
+        await this.applySnapshot(res, peer)
+        this.synced = true
+        return true
+      } catch (err) {
+        this.log.debug({ peer, err: (err as Error).message }, 'snapshot fetch failed')
+        return false
+      } finally {
+        this.syncing.delete(peer)
+      }
+    })()
+    this.syncing.set(peer, fetch)
+    return await fetch
   }
 
-  /** A heartbeat from a member we have no (current) record of: ask the relaying peer, then the owner. */
+  /**
+   * A heartbeat from a member we have no (current) record of: ask the relaying peer, then the owner.
+   * One fetch per owner at a time, and callers share a fetch already under way from the relay: in a
+   * cold start every heartbeat of every unknown member lands here, and each owner dial is one more
+   * connection for both to keep.
+   */
   private async fetchRecordOf (owner: string, relay: string): Promise<void> {
-    if (await this.syncFrom(relay) && this.view.get(owner) != null) return
-    if (relay !== owner) await this.syncFrom(owner)
+    if (this.recordFetches.has(owner)) return
+    this.recordFetches.add(owner)
+    try {
+      const ok = await this.syncFrom(relay)
+      if (relay !== owner && (!ok || this.view.get(owner) == null)) await this.syncFrom(owner)
+    } finally {
+      this.recordFetches.delete(owner)
+    }
   }
 
   /**
