@@ -21,7 +21,7 @@ import { SNAPSHOT_PROTOCOL, fetchSnapshotOverStream, serveSnapshot } from '../pr
 import { VerifiedRecords } from '../protocols/membership/verified-cache.ts'
 import { stalledSince, watchLoopStalls } from './loop-stall.ts'
 import { SwarmView, computeCoverage, type SwarmEvent, type CoverageSummary } from './swarm-view.ts'
-import { SOFTWARE_VERSION, type PetalmeshLibp2p } from './libp2p.ts'
+import { SOFTWARE_VERSION, type GossipSubRuntime, type PetalmeshLibp2p } from './libp2p.ts'
 import { PetalmeshError } from '../util/errors.ts'
 
 
@@ -292,8 +292,33 @@ export class Membership extends EventEmitter<MembershipEvents> {
       this.repeat(stretched(this.timing.selfCheckMs), () => { void this.checkSelfVisible() })
       this.timers.push(setInterval(() => { void this.provide() }, this.timing.provideIntervalMs))
       await this.publishRecord()
+      this.republishOnceMeshed()
       void this.provide()
     }
+  }
+
+  /**
+   * A record published before this node has a gossipsub mesh on the records topic reaches only
+   * its direct peers (and in a cold start, when everyone announces at once, nobody's mesh is
+   * formed yet). Publish it once more as soon as the mesh exists, instead of leaving the rest of
+   * the swarm to learn it from the (stretched) refresh or a snapshot.
+   */
+  private republishOnceMeshed (): void {
+    const pubsub = this.opts.libp2p.services.pubsub as GossipSubRuntime
+    if (typeof pubsub.getMeshPeers !== 'function') return
+    const meshed = (): boolean => pubsub.getMeshPeers(this.topics.records).length > 0
+    const wasMeshed = meshed()
+    const deadline = this.now() + 30_000
+    const check = (): void => {
+      if (!this.running) return
+      if (meshed()) {
+        // Give the mesh a moment to fill beyond its first peer.
+        setTimeout(() => { void this.publishRecord() }, 1000).unref()
+        return
+      }
+      if (this.now() < deadline) setTimeout(check, 250).unref()
+    }
+    if (!wasMeshed) check()
   }
 
   /** Graceful stop: a final leaving record first, so peers drop us at once instead of timing out. */
