@@ -14,6 +14,7 @@ interface SimFlags {
   transport: 'memory' | 'tcp' | 'none'
   seed: string
   heartbeatMs?: string
+  maxHeartbeatRate?: string
   k?: string
   runs: string
   replication?: string
@@ -28,6 +29,12 @@ function int (name: string, v: string, min: number): number {
 }
 
 class SimUsageError extends Error {}
+
+function positive (name: string, v: string): number {
+  const n = Number(v)
+  if (!Number.isFinite(n) || n <= 0) throw new SimUsageError(`--${name} must be a number > 0, got ${JSON.stringify(v)}`)
+  return n
+}
 
 function median (xs: Array<number | null>): number | null {
   const v = xs.filter((x): x is number => x != null).sort((a, b) => a - b)
@@ -76,6 +83,7 @@ export async function simMain (argv: string[]): Promise<number> {
     .addOption(new Option('--transport <t>', 'memory (in-process), tcp (one OS process per node on loopback) or none (algorithm level)').choices(['memory', 'tcp', 'none']).default('memory'))
     .option('--seed <s>', 'random seed', '1')
     .option('--heartbeat-ms <ms>', 'heartbeat period')
+    .option('--max-heartbeat-rate <r>', 'swarm-wide heartbeats per second (swarm.maxHeartbeatRate; crash, leave, steady, discovery)')
     .option('--k <n>', 'nodes to crash or stop (crash, leave)', '1')
     .option('--runs <n>', 'repeat and report medians', '1')
     .option('--replication <r>', 'replication target (negotiated scenarios)', '2')
@@ -95,6 +103,7 @@ export async function simMain (argv: string[]): Promise<number> {
     const seed = int('seed', flags.seed, 0)
     const runs = int('runs', flags.runs, 1)
     const heartbeatMs = flags.heartbeatMs != null ? int('heartbeat-ms', flags.heartbeatMs, 50) : 2000
+    const maxHeartbeatRate = flags.maxHeartbeatRate != null ? positive('max-heartbeat-rate', flags.maxHeartbeatRate) : undefined
     let out: Record<string, unknown>
     if (flags.transport === 'none') {
       const algo = await import('./algo/index.ts')
@@ -132,7 +141,7 @@ export async function simMain (argv: string[]): Promise<number> {
         return 0
       }
       for (let r = 0; r < runs; r++) {
-        const opts = { scenario: (flags.scenario === 'liveness' ? 'steady' : flags.scenario) as NetScenario, nodes, blocks, seed: seed + r, transport: flags.transport, heartbeatMs, k: int('k', flags.k ?? '1', 1) }
+        const opts = { scenario: (flags.scenario === 'liveness' ? 'steady' : flags.scenario) as NetScenario, nodes, blocks, seed: seed + r, transport: flags.transport, heartbeatMs, k: int('k', flags.k ?? '1', 1), ...(maxHeartbeatRate != null ? { maxHeartbeatRate } : {}) }
         // tcp: one OS process per node (realism, real SIGKILL); memory: all nodes in this process (scale).
         results.push(flags.transport === 'tcp' && (opts.scenario === 'crash' || opts.scenario === 'leave') ? await runProcessScenario(opts) : await runNetScenario(opts))
       }

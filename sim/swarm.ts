@@ -9,6 +9,7 @@ import type { SelfState } from '../src/node/membership.ts'
 import type { ConnectionGater } from '@libp2p/interface'
 import { createSimulatedBackend } from '../src/petals-bridge/index.ts'
 import { seededRng } from '../src/protocols/routing/index.ts'
+import { deliverFromEventLoop } from './net/fair-memory.ts'
 
 let swarmCounter = 0
 
@@ -58,6 +59,8 @@ export interface SwarmOptions {
   dht?: boolean
   /** Overrides of the `trust` config section (rate limits, guard, probe) for every node. */
   trust?: Record<string, unknown>
+  /** Memory transport: deliver each buffer from the event loop, not a microtask (see net/fair-memory.ts). */
+  fairMemory?: boolean
 }
 
 export interface Swarm {
@@ -155,6 +158,10 @@ export async function startSwarm (o: SwarmOptions): Promise<Swarm> {
       self: o.self?.(i)
     })
     selfId = node.peerId
+    if (o.fairMemory === true && transport === 'memory') {
+      for (const c of node.libp2p.getConnections()) deliverFromEventLoop(c)
+      node.libp2p.addEventListener('connection:open', (evt) => { deliverFromEventLoop(evt.detail) })
+    }
     nodes.push(node)
     return node
   }

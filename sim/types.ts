@@ -40,6 +40,10 @@ export interface SimResult {
   /** Control-plane bytes received per node per second (an estimate at the algorithm level). */
   bytesPerNodePerSec: number | null
   rssMbPerNode: number | null
+  /** In-process runs: from the first node's start until every live node's view lists every other live node. */
+  viewsCompleteMs?: number | null
+  /** In-process runs: process CPU time (user + system) over the whole run / nodes. */
+  cpuMsPerNode?: number | null
   /** Wall-clock time of the run. */
   wallMs: number
   /** The same run with the Petals baseline planner, when requested. */

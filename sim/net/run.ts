@@ -22,7 +22,12 @@ export interface NetRunOptions {
   /** Steady window used for the byte-rate figure, ms. */
   measureMs?: number
   timeoutMs?: number
+  /** Swarm-wide heartbeat rate target (swarm.maxHeartbeatRate); default the node default, 10/s. */
+  maxHeartbeatRate?: number
 }
+
+/** From this size on, in-process nodes start together (a cold start) instead of one by one. */
+const PARALLEL_FROM = 40
 
 /** The simulator's one result shape (sim/types.ts), plus the coverage series the bench charts. */
 export type NetResult = SimResult & {
@@ -47,6 +52,11 @@ function truthCoverage (nodes: PetalmeshNode[], blocks: number): ReturnType<type
   return computeCoverage(members, blocks)
 }
 
+function viewsCompleteCount (swarm: Swarm): number {
+  const live = swarm.nodes.filter(n => n.libp2p.status === 'started')
+  return live.filter(n => n.membership.view.live().length === live.length - 1).length
+}
+
 function viewsComplete (swarm: Swarm): boolean {
   const live = swarm.nodes.filter(n => n.libp2p.status === 'started')
   return live.every(n => n.membership.view.live().length === live.length - 1 && n.membership.coverage().readyForInference)
@@ -55,7 +65,15 @@ function viewsComplete (swarm: Swarm): boolean {
 export async function runNetScenario (o: NetRunOptions): Promise<NetResult> {
   const t0 = Date.now()
   const rssBefore = process.memoryUsage().rss
-  const timeoutMs = o.timeoutMs ?? 60_000
+  const cpuBefore = process.cpuUsage()
+  // Big swarms take longer to converge (the heartbeat period stretches with the swarm); bounded.
+  const timeoutMs = o.timeoutMs ?? Math.min(360_000, Math.max(60_000, 2000 * o.nodes))
+  const parallel = o.nodes >= PARALLEL_FROM
+  // The longest time this process went without running timers: everything in one process shares
+  // one event loop, so this is the simulation's own health figure (a stall delays every node).
+  let maxStallMs = 0
+  let lastSample = Date.now()
+  const stallSampler = setInterval(() => { const now = Date.now(); maxStallMs = Math.max(maxStallMs, now - lastSample - 100); lastSample = now }, 100)
   const swarm = await startSwarm({
     nodes: o.nodes,
     transport: o.transport,
@@ -65,6 +83,10 @@ export async function runNetScenario (o: NetRunOptions): Promise<NetResult> {
     // One process cannot afford a DHT per node (it connects everyone to everyone); nodes find each
     // other through bootstrap dials and snapshots. The one-process-per-node mode runs the DHT.
     dht: false,
+    fairMemory: true,
+    parallel,
+    ...(parallel ? { targetPeers: 6 } : {}),
+    ...(o.maxHeartbeatRate != null ? { maxHeartbeatRate: o.maxHeartbeatRate } : {}),
     spec: i => ({ span: staticSpan(i, o.nodes, o.blocks), throughput: 100 })
   })
   const result: NetResult = {
@@ -87,12 +109,29 @@ export async function runNetScenario (o: NetRunOptions): Promise<NetResult> {
     routeMs: null,
     bytesPerNodePerSec: null,
     rssMbPerNode: null,
+    viewsCompleteMs: null,
+    cpuMsPerNode: null,
     wallMs: 0
   }
+  const figures = (): void => {
+    const cpu = process.cpuUsage(cpuBefore)
+    result.cpuMsPerNode = Math.round((cpu.user + cpu.system) / 1000 / o.nodes)
+    result.extra = {
+      ...result.extra,
+      start: parallel ? 'parallel' : 'one by one',
+      heartbeatPeriodMs: swarm.nodes[0]?.membership.heartbeatPeriodMs() ?? null,
+      connectionsPerNode: Math.round(swarm.nodes.reduce((a, n) => a + n.libp2p.getConnections().length, 0) / o.nodes * 10) / 10,
+      maxLoopStallMs: maxStallMs,
+      // How far from complete the views are (useful when a big run does not converge).
+      minViewSize: Math.min(...swarm.nodes.filter(n => n.libp2p.status === 'started').map(n => n.membership.view.live().length)),
+      completeViews: viewsCompleteCount(swarm)
+    }
+  }
   try {
-    const conv = await waitFor(() => viewsComplete(swarm), timeoutMs, 50)
+    const conv = await waitFor(() => viewsComplete(swarm), timeoutMs, o.nodes >= PARALLEL_FROM ? 250 : 50)
     result.converged = conv != null
     result.fullCoverageMs = conv == null ? null : Date.now() - t0
+    result.viewsCompleteMs = result.fullCoverageMs
     result.rssMbPerNode = Math.round(((process.memoryUsage().rss - rssBefore) / o.nodes / 1e6) * 10) / 10
     if (!result.converged) return result
 
@@ -126,9 +165,9 @@ export async function runNetScenario (o: NetRunOptions): Promise<NetResult> {
           await Promise.all(victims.map(async v => { await v.stop() }))
         }
         const gone = (n: PetalmeshNode, v: PetalmeshNode): boolean => { const l = n.membership.view.get(v.peerId)?.liveness; return l === 'offline' || l === 'left' }
-        const det = await waitFor(() => survivors.every(n => victims.every(v => gone(n, v))), timeoutMs, 10)
+        const det = await waitFor(() => survivors.every(n => victims.every(v => gone(n, v))), Math.min(timeoutMs, 120_000), 10)
         result.detectMs = det == null ? null : Date.now() - tk
-        result.extra = { killed: k }
+        result.extra = { ...result.extra, killed: k }
       } else if (o.scenario === 'discovery') {
         // A client that knows one bootstrap peer joins, routes and leaves; repeated, median reported.
         const random = rng(o.seed + 29)
@@ -148,10 +187,10 @@ export async function runNetScenario (o: NetRunOptions): Promise<NetResult> {
         }
         times.sort((a, b) => a - b)
         result.routeMs = times[Math.floor(times.length / 2)]
-        result.extra = { routeMsMin: times[0], routeMsMax: times[times.length - 1], routeHops: hops, clientRuns: times.length }
+        result.extra = { ...result.extra, routeMsMin: times[0], routeMsMax: times[times.length - 1], routeHops: hops, clientRuns: times.length }
       } else {
         await new Promise(resolve => setTimeout(resolve, Math.max(2000, 5 * o.heartbeatMs)))
-        result.extra = { falseOffline: swarm.nodes.reduce((a, n) => a + n.membership.view.all().filter(m => m.liveness !== 'alive').length, 0) }
+        result.extra = { ...result.extra, falseOffline: swarm.nodes.reduce((a, n) => a + n.membership.view.all().filter(m => m.liveness !== 'alive').length, 0) }
       }
       await new Promise(resolve => setTimeout(resolve, 200))
     } finally {
@@ -160,6 +199,8 @@ export async function runNetScenario (o: NetRunOptions): Promise<NetResult> {
     result.availability = samples === 0 ? null : Math.round((available / samples) * 1000) / 1000
     return result
   } finally {
+    figures()
+    clearInterval(stallSampler)
     await swarm.stop()
     result.wallMs = Date.now() - t0
   }

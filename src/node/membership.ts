@@ -17,10 +17,11 @@ import {
 } from '../protocols/membership/record.ts'
 import type { SignedRecord, SnapshotEntry, SnapshotResponse } from '../protocols/membership/membership.ts'
 import { swarmCid, swarmTopics, type SwarmTopics } from '../protocols/membership/topics.ts'
-import { createVerifiedCache } from '../protocols/membership/verified-cache.ts'
 import { SNAPSHOT_PROTOCOL, fetchSnapshotOverStream, serveSnapshot } from '../protocols/snapshot/snapshot.ts'
+import { VerifiedRecords } from '../protocols/membership/verified-cache.ts'
+import { stalledSince, watchLoopStalls } from './loop-stall.ts'
 import { SwarmView, computeCoverage, type SwarmEvent, type CoverageSummary } from './swarm-view.ts'
-import { SOFTWARE_VERSION, type PetalmeshLibp2p } from './libp2p.ts'
+import { SOFTWARE_VERSION, type GossipSubRuntime, type PetalmeshLibp2p } from './libp2p.ts'
 import { PetalmeshError } from '../util/errors.ts'
 import type { GossipLimits } from './trust/limits.ts'
 
@@ -60,6 +61,13 @@ export interface MembershipTiming {
    */
   maxHeartbeatRate: number
 }
+
+/** Confirming pings spoiled by our own stalls before the check is abandoned (9.5). */
+const MAX_SPOILED_PINGS = 3
+/** Periodic timers (heartbeat, record refresh, self-check) wait their period ±10%. */
+const JITTER = 0.1
+/** Stretched record refresh and self-check periods stop here: half the record age window (10 min). */
+const MAX_STRETCHED_MS = 5 * 60_000
 
 /** Defaults; the README explains how they were chosen. */
 export const DEFAULT_TIMING: MembershipTiming = {
@@ -150,17 +158,20 @@ export class Membership extends EventEmitter<MembershipEvents> {
   private lastSigned: SignedRecord | null = null
   private readonly timers: Array<ReturnType<typeof setInterval>> = []
   private readonly confirming = new Set<string>()
+  private readonly verified = new VerifiedRecords()
   private readonly fetchCooldown = new Map<string, number>()
+  private readonly syncing = new Map<string, Promise<boolean>>()
+  private readonly recordFetches = new Set<string>()
   private running = false
   private blocks: number | null
   private announced = false
   private synced = false
   private refreshCursor = 0
-  /** Record signatures this node already checked (see verified-cache.ts). */
-  private readonly verified = createVerifiedCache()
   private startedAt = 0
   private lastHeartbeatAt = 0
-  private heartbeatTimer: ReturnType<typeof setTimeout> | undefined
+  private releaseStallWatch: () => void = () => {}
+  private readonly pendingTimers = new Set<ReturnType<typeof setTimeout>>()
+  private lastHeartbeatWaitMs = 0
   private lastHeartbeatSeq = 0n
   private provideRetries = 0
   private provideRetryPending = false
@@ -239,6 +250,7 @@ export class Membership extends EventEmitter<MembershipEvents> {
     const pubsub = libp2p.services.pubsub
     this.running = true
     this.startedAt = this.now()
+    this.releaseStallWatch = watchLoopStalls()
     pubsub.topicValidators.set(this.topics.records, async (from, msg) => await this.validateSwarmMessage(from, msg))
     pubsub.topicValidators.set(this.topics.heartbeats, (from, msg) => this.validateHeartbeat(from, msg))
     pubsub.addEventListener('message', this.onMessage)
@@ -254,11 +266,20 @@ export class Membership extends EventEmitter<MembershipEvents> {
     libp2p.addEventListener('peer:identify', this.onIdentify)
 
     const tickMs = Math.max(50, Math.floor(this.timing.heartbeatMs / 4))
+    let lastTickAt = this.now()
     this.timers.push(setInterval(() => {
+      const now = this.now()
+      // A late tick means this process stalled (CPU starvation, GC, suspend): heartbeats that
+      // arrived meanwhile still wait in its queues, and timers run before I/O. Silence during
+      // our own stall is no evidence against a peer, so it does not count towards its timeouts.
+      const stall = now - lastTickAt - tickMs
+      lastTickAt = now
+      if (stall > tickMs) this.view.excuseSilence(stall, now)
       // Peers stretch their heartbeat period with the swarm's size; stretch our patience to match.
-      const factor = this.heartbeatPeriodMs() / this.timing.heartbeatMs
+      const factor = this.stretchFactor()
       this.view.setTimeouts(Math.round(this.timing.suspectAfterMs * factor), Math.round(this.timing.offlineAfterMs * factor))
-      this.emitAll(this.view.tick(this.now()))
+      this.verified.resize(Math.max(256, 4 * (this.view.size() + 1)))
+      this.emitAll(this.view.tick(now))
     }, tickMs))
     // Peers we are already connected to give us a snapshot.
     for (const p of libp2p.getPeers()) void this.syncFrom(p.toString())
@@ -269,27 +290,52 @@ export class Membership extends EventEmitter<MembershipEvents> {
     if (!this.running || this.announced) return
     this.announced = true
     if (this.opts.role === 'server') {
-      const beat = (): void => {
-        if (!this.running) return
-        void this.publishHeartbeat()
-        this.heartbeatTimer = setTimeout(beat, this.heartbeatPeriodMs())
-      }
-      this.heartbeatTimer = setTimeout(beat, this.heartbeatPeriodMs())
-      this.timers.push(setInterval(() => { void this.publishRecord() }, this.timing.recordRefreshMs))
-      this.timers.push(setInterval(() => { void this.checkSelfVisible() }, this.timing.selfCheckMs))
+      this.repeat(() => this.heartbeatPeriodMs(), () => { void this.publishHeartbeat() }, (ms) => { this.lastHeartbeatWaitMs = ms })
+      // Refresh and self-check stretch with the heartbeat period (each costs every member a
+      // signature check or a snapshot), up to half the record age window.
+      const stretched = (base: number) => (): number => Math.max(base, Math.min(base * this.stretchFactor(), MAX_STRETCHED_MS))
+      this.repeat(stretched(this.timing.recordRefreshMs), () => { void this.publishRecord() })
+      this.repeat(stretched(this.timing.selfCheckMs), () => { void this.checkSelfVisible() })
       this.timers.push(setInterval(() => { void this.provide() }, this.timing.provideIntervalMs))
       await this.publishRecord()
+      this.republishOnceMeshed()
       void this.provide()
     }
+  }
+
+  /**
+   * A record published before this node has a gossipsub mesh on the records topic reaches only
+   * its direct peers (and in a cold start, when everyone announces at once, nobody's mesh is
+   * formed yet). Publish it once more as soon as the mesh exists, instead of leaving the rest of
+   * the swarm to learn it from the (stretched) refresh or a snapshot.
+   */
+  private republishOnceMeshed (): void {
+    const pubsub = this.opts.libp2p.services.pubsub as GossipSubRuntime
+    if (typeof pubsub.getMeshPeers !== 'function') return
+    const meshed = (): boolean => pubsub.getMeshPeers(this.topics.records).length > 0
+    const wasMeshed = meshed()
+    const deadline = this.now() + 30_000
+    const check = (): void => {
+      if (!this.running) return
+      if (meshed()) {
+        // Give the mesh a moment to fill beyond its first peer.
+        setTimeout(() => { void this.publishRecord() }, 1000).unref()
+        return
+      }
+      if (this.now() < deadline) setTimeout(check, 250).unref()
+    }
+    if (!wasMeshed) check()
   }
 
   /** Graceful stop: a final leaving record first, so peers drop us at once instead of timing out. */
   async stop (opts: { graceful?: boolean } = {}): Promise<void> {
     if (!this.running) return
     this.running = false
+    this.releaseStallWatch()
     for (const t of this.timers) clearInterval(t)
     this.timers.length = 0
-    if (this.heartbeatTimer != null) clearTimeout(this.heartbeatTimer)
+    for (const t of this.pendingTimers) clearTimeout(t)
+    this.pendingTimers.clear()
     const { libp2p } = this.opts
     if (opts.graceful !== false && this.opts.role === 'server') {
       this.self = { ...this.self, state: 'leaving' }
@@ -366,7 +412,7 @@ export class Membership extends EventEmitter<MembershipEvents> {
   async publishHeartbeat (): Promise<void> {
     if (!this.running || this.lastRecord == null) return
     const now = this.now()
-    if (this.lastHeartbeatAt !== 0) this.stats.lastHeartbeatDelayMs = Math.max(0, now - this.lastHeartbeatAt - this.timing.heartbeatMs)
+    if (this.lastHeartbeatAt !== 0) this.stats.lastHeartbeatDelayMs = Math.max(0, now - this.lastHeartbeatAt - this.lastHeartbeatWaitMs)
     this.lastHeartbeatAt = now
     this.lastHeartbeatSeq = this.nextSeq()
     const data = encodeHeartbeat({
@@ -487,7 +533,9 @@ export class Membership extends EventEmitter<MembershipEvents> {
   private handleDisconnect (peer: string): void {
     if (!this.running) return
     const m = this.view.get(peer)
-    if (m == null || m.liveness !== 'alive') return
+    // A member already suspect (late heartbeats) whose connection now closes is all the more
+    // worth confirming: its neighbours' obituaries are what spare the rest the silence timeout.
+    if (m == null || (m.liveness !== 'alive' && m.liveness !== 'suspect')) return
     this.emitAll(this.view.markSuspect(peer, 'connection closed'))
     void this.confirm(peer, 'connection closed', true)
   }
@@ -512,15 +560,24 @@ export class Membership extends EventEmitter<MembershipEvents> {
     this.confirming.add(peer)
     try {
       // A refused dial is a definite answer; a timeout may only be a busy event loop (ours or
-      // theirs), so it gets one more try before we declare the member offline.
-      for (let attempt = 0; ; attempt++) {
+      // theirs), so it gets one more try before we declare the member offline. A timeout during
+      // which this process itself stalled is no answer at all: it is retried, and if our stalls
+      // keep spoiling the check, the member is left to the silence timers (which excuse stalls).
+      let timeouts = 0
+      let spoiled = 0
+      for (;;) {
         const t0 = Date.now()
         try {
           await this.opts.libp2p.services.ping.ping(peerIdFromString(peer), { signal: AbortSignal.timeout(this.timing.pingTimeoutMs) })
           break
         } catch (err) {
           const timedOut = Date.now() - t0 >= this.timing.pingTimeoutMs * 0.9
-          if (attempt >= 1 || !timedOut || !this.running) throw err
+          if (!timedOut || !this.running) throw err
+          if (stalledSince(t0) >= this.timing.pingTimeoutMs / 2) {
+            if (++spoiled >= MAX_SPOILED_PINGS) return
+          } else if (++timeouts >= 2) {
+            throw err
+          }
         }
       }
       this.view.markReachable(peer, this.now())
@@ -637,18 +694,27 @@ export class Membership extends EventEmitter<MembershipEvents> {
   }
 
   async syncFrom (peer: string): Promise<boolean> {
+    // A fetch from this peer already under way answers this caller too.
+    const running = this.syncing.get(peer)
+    if (running != null) return await running
     const last = this.fetchCooldown.get(peer) ?? 0
     if (this.now() - last < 1000) return false
     this.fetchCooldown.set(peer, this.now())
-    try {
-      const res = await this.fetchSnapshot(peer)
-      await this.applySnapshot(res, peer)
-      this.synced = true
-      return true
-    } catch (err) {
-      this.log.debug({ peer, err: (err as Error).message }, 'snapshot fetch failed')
-      return false
-    }
+    const fetch = (async () => {
+      try {
+        const res = await this.fetchSnapshot(peer)
+        await this.applySnapshot(res, peer)
+        this.synced = true
+        return true
+      } catch (err) {
+        this.log.debug({ peer, err: (err as Error).message }, 'snapshot fetch failed')
+        return false
+      } finally {
+        this.syncing.delete(peer)
+      }
+    })()
+    this.syncing.set(peer, fetch)
+    return await fetch
   }
 
   /**
@@ -676,10 +742,21 @@ export class Membership extends EventEmitter<MembershipEvents> {
     return applied
   }
 
-  /** A heartbeat from a member we have no (current) record of: ask the relaying peer, then the owner. */
+  /**
+   * A heartbeat from a member we have no (current) record of: ask the relaying peer, then the owner.
+   * One fetch per owner at a time, and callers share a fetch already under way from the relay: in a
+   * cold start every heartbeat of every unknown member lands here, and each owner dial is one more
+   * connection for both to keep.
+   */
   private async fetchRecordOf (owner: string, relay: string): Promise<void> {
-    if (await this.syncFrom(relay) && this.view.get(owner) != null) return
-    if (relay !== owner) await this.syncFrom(owner)
+    if (this.recordFetches.has(owner)) return
+    this.recordFetches.add(owner)
+    try {
+      const ok = await this.syncFrom(relay)
+      if (relay !== owner && (!ok || this.view.get(owner) == null)) await this.syncFrom(owner)
+    } finally {
+      this.recordFetches.delete(owner)
+    }
   }
 
   /**
@@ -780,6 +857,29 @@ export class Membership extends EventEmitter<MembershipEvents> {
       this.log.info({ totalBlocks: n }, 'learned the model\'s block count from the swarm')
     }
   }
+
+  /**
+   * Runs `fn` after every `periodMs()` (re-read each time), each wait jittered by ±10%: nodes that
+   * started together (a mass restart, a simulation) drift apart instead of firing in lockstep.
+   */
+  private repeat (periodMs: () => number, fn: () => void, onWait?: (ms: number) => void): void {
+    const next = (): void => {
+      if (!this.running) return
+      const wait = Math.round(periodMs() * (1 - JITTER + 2 * JITTER * Math.random()))
+      onWait?.(wait)
+      const t = setTimeout(() => {
+        this.pendingTimers.delete(t)
+        if (!this.running) return
+        fn()
+        next()
+      }, wait)
+      this.pendingTimers.add(t)
+    }
+    next()
+  }
+
+  /** How much the heartbeat period is stretched in a swarm of this size (1 in small swarms). */
+  stretchFactor (): number { return this.heartbeatPeriodMs() / this.timing.heartbeatMs }
 
   /** The heartbeat period for the current swarm size (see MembershipTiming.maxHeartbeatRate). */
   heartbeatPeriodMs (): number {

@@ -222,6 +222,13 @@ export class SwarmView {
     return []
   }
 
+  /** Silence of `ms` that was our own stall, not the members' (see Membership's tick). */
+  excuseSilence (ms: number, now: number): void {
+    for (const m of this.members.values()) {
+      if (m.liveness === 'alive' || m.liveness === 'suspect') m.lastHeardMs = Math.min(now, m.lastHeardMs + ms)
+    }
+  }
+
   /** Timeouts and pruning; call periodically. */
   tick (now: number): SwarmEvent[] {
     const events: SwarmEvent[] = []

@@ -1,6 +1,5 @@
 // Node records and heartbeats as plain data, with the wire codecs and every bound check.
 // Decoding never throws to the caller: hostile bytes become a typed rejection with a reason.
-import type { VerifiedCache } from './verified-cache.ts'
 import { peerIdFromMultihash, peerIdFromString } from '@libp2p/peer-id'
 import { publicKeyFromRaw } from '@libp2p/crypto/keys'
 import * as Digest from 'multiformats/hashes/digest'
@@ -9,6 +8,7 @@ import { multiaddr } from '@multiformats/multiaddr'
 import type { NodeState, Span } from '../types.ts'
 import { PROTOCOL_MAJOR } from '../version.ts'
 import * as pb from './membership.ts'
+import type { VerifiedRecords } from './verified-cache.ts'
 
 export type ReachabilityKind = 'unknown' | 'direct' | 'mapped' | 'relayed'
 
@@ -215,8 +215,8 @@ export interface RecordContext {
   totalBlocks?: number
   /** Skip the age check (snapshot entries carry their own freshness). */
   allowOld?: boolean
-  /** Signatures already verified by this node: a hit skips the Ed25519 check (never the others). */
-  verified?: VerifiedCache
+  /** Signatures already checked by this node: a hit skips the Ed25519 verify (see verified-cache.ts). */
+  verified?: VerifiedRecords
 }
 
 /** Decodes and bound-checks a NodeRecord. Checks nothing about who sent it: see verifySignedRecord. */
@@ -305,14 +305,14 @@ export async function verifySignedRecord (signed: pb.SignedRecord, ctx: RecordCo
   if (signed.record.length > LIMITS.maxRecordBytes || signed.signature.length > LIMITS.maxSignatureBytes) return reject('signed record too large')
   const rec = decodeRecord(signed.record, ctx)
   if (!rec.ok) return rec
-  if (ctx.verified?.has(signed.record, signed.signature) === true) return rec
   try {
+    if (ctx.verified?.has(signed) === true) return rec
     const id = peerIdFromString(rec.value.peerId)
     // Ed25519 peer ids inline their public key (identity multihash), so the record proves its owner.
     const key = id.publicKey ?? publicKeyFromRaw(id.toMultihash().digest)
     const valid = await key.verify(signingPayload(signed.record), signed.signature)
     if (!valid) return reject('record signature does not verify against its peer id')
-    ctx.verified?.add(signed.record, signed.signature)
+    ctx.verified?.add(signed)
   } catch (err) {
     return reject(`record signature check failed: ${(err as Error).message}`)
   }

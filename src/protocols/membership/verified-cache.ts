@@ -1,30 +1,51 @@
-// Remembers signatures this node has already verified. The same signed record reaches a node many
-// times (gossip, every snapshot, claim replies); one Ed25519 check per distinct record is enough,
-// and at cold start re-verifying snapshots was the largest CPU cost of a node.
-import { equals } from 'uint8arrays/equals'
-import { toString } from 'uint8arrays/to-string'
+// Signed records this node has already checked. Snapshots, self-visibility checks and re-gossip
+// hand a node the same signed bytes again and again; an Ed25519 verify (plus building the key)
+// is by far the most expensive step of handling them, and its answer for the same bytes cannot
+// change. The key is a hash of record and signature together, so a valid signature paired with
+// other record bytes never hits.
+import { createHash } from 'node:crypto'
+import type { SignedRecord } from './membership.ts'
 
-export interface VerifiedCache {
-  /** True if exactly these record bytes were verified with exactly this signature. */
-  has: (record: Uint8Array, signature: Uint8Array) => boolean
-  add: (record: Uint8Array, signature: Uint8Array) => void
-  readonly size: number
+export class VerifiedRecords {
+  private readonly seen = new Set<string>()
+  private max: number
+
+  constructor (max = 1024) {
+    this.max = max
+  }
+
+  /** Bounds the cache (least recently used entries go first). */
+  resize (max: number): void {
+    this.max = Math.max(1, max)
+    this.evict()
+  }
+
+  get size (): number { return this.seen.size }
+
+  has (signed: SignedRecord): boolean {
+    const key = keyOf(signed)
+    if (!this.seen.has(key)) return false
+    // Re-insert: Set iteration order is insertion order, so this marks it most recently used.
+    this.seen.delete(key)
+    this.seen.add(key)
+    return true
+  }
+
+  add (signed: SignedRecord): void {
+    const key = keyOf(signed)
+    this.seen.delete(key)
+    this.seen.add(key)
+    this.evict()
+  }
+
+  private evict (): void {
+    for (const k of this.seen) {
+      if (this.seen.size <= this.max) break
+      this.seen.delete(k)
+    }
+  }
 }
 
-/** A bounded cache (oldest entries go first). Keyed by signature, checked against the record bytes. */
-export function createVerifiedCache (max = 4096): VerifiedCache {
-  const entries = new Map<string, Uint8Array>()
-  return {
-    has (record, signature) {
-      const seen = entries.get(toString(signature, 'base64'))
-      return seen != null && equals(seen, record)
-    },
-    add (record, signature) {
-      const key = toString(signature, 'base64')
-      entries.delete(key)
-      entries.set(key, record)
-      if (entries.size > max) entries.delete(entries.keys().next().value as string)
-    },
-    get size () { return entries.size }
-  }
+function keyOf (signed: SignedRecord): string {
+  return createHash('sha256').update(signed.record).update(signed.signature).digest('base64')
 }

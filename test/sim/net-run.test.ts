@@ -1,0 +1,18 @@
+// The in-process runner end to end on a small swarm: real nodes, a real crash, and the figures the
+// scale runs report (views complete, detection, CPU and RSS per node, the process's own stalls).
+import { describe, it, expect } from 'vitest'
+import { runNetScenario } from '../../sim/net/run.ts'
+
+describe('in-process simulator runs', () => {
+  it('crash: converges, detects the crash everywhere, and reports CPU, RSS and stall figures', async () => {
+    const r = await runNetScenario({ scenario: 'crash', nodes: 6, blocks: 24, seed: 3, transport: 'memory', heartbeatMs: 1000, measureMs: 1000 })
+    expect(r.converged).toBe(true)
+    expect(r.viewsCompleteMs).toBeGreaterThan(0)
+    expect(r.detectMs).not.toBeNull()
+    expect(r.detectMs!).toBeLessThan(5000)
+    expect(r.cpuMsPerNode).toBeGreaterThan(0)
+    expect(r.rssMbPerNode).not.toBeNull()
+    expect(r.extra).toMatchObject({ killed: 1, start: 'one by one', heartbeatPeriodMs: 1000, completeViews: 5 })
+    expect(typeof r.extra?.maxLoopStallMs).toBe('number')
+  })
+})
