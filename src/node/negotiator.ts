@@ -70,6 +70,8 @@ export class Negotiator extends EventEmitter<NegotiatorEvents> {
   private running = false
   private planning = false
   private replan = false
+  /** When the view last gained a member (a newcomer waits for the view to stop growing). */
+  private lastNewMemberAt = 0
   /** When the view was last refreshed from peers' snapshots. */
   private lastRefreshAt = -Infinity
   /** Local time our current claim was published. */
@@ -82,6 +84,7 @@ export class Negotiator extends EventEmitter<NegotiatorEvents> {
     // Only changes that can change a plan: membership, spans and states (not progress, not data).
     if (e.type === 'member-suspect' || e.type === 'member-pruned' || e.type === 'twin-detected') return
     if (e.type === 'member-updated' && !e.spanChanged && !e.stateChanged) return
+    if (e.type === 'member-joined' || e.type === 'member-back') this.lastNewMemberAt = this.now()
     this.schedule(20)
   }
 
@@ -157,6 +160,9 @@ export class Negotiator extends EventEmitter<NegotiatorEvents> {
     await this.opts.libp2p.unhandle(COVERAGE_PROTOCOL).catch(() => {})
     await this.opts.backend.close().catch(() => {})
   }
+
+  /** How long the view must not have grown before a newcomer claims (half a settle delay). */
+  private get quietMs (): number { return Math.max(this.slotMs, Math.floor(this.params.settleMs / 2)) }
 
   /** Planning slot (a quarter heartbeat): plans run on its wall-clock boundaries. */
   private get slotMs (): number { return Math.max(50, Math.floor((this.opts.tickMs ?? 1000) / 4)) }
@@ -253,7 +259,7 @@ export class Negotiator extends EventEmitter<NegotiatorEvents> {
       const settled = (): boolean => self.state === 'joining' && self.span != null && this.now() >= this.settleAt(self.claimMs)
       // A newcomer decides on a fresh view: while a swarm's mesh forms, gossip lags by seconds, and a
       // plan over a stale view is a wasted claim. (At most once per settle delay: a newcomer waiting
-      // for older rounds plans every slot. A claim's settle point needs no refresh: a cohort member
+      // for a quiet view plans every slot. A claim's settle point needs no refresh: a cohort member
       // whose claim has not arrived is still pending in the view, and the verdict accounts for it.)
       if (self.state === 'joining' && self.span == null && this.now() - this.lastRefreshAt >= this.params.settleMs) {
         this.lastRefreshAt = this.now()
@@ -272,13 +278,16 @@ export class Negotiator extends EventEmitter<NegotiatorEvents> {
       this.stats.lastDecision = d
       this.emit('decision', d)
       if (d.action === 'serve' && d.reason === 'join' && self.span == null && d.round != null) {
-        // A newcomer plans its whole round's layout, with every newcomer of older rounds as already
-        // placed. One of those that has not claimed yet is pending in our layout, and its claim,
-        // when it comes, is judged before ours: so older rounds go first. Bounded: a quarter of
-        // the claim lifetime past our round (our claim keeps the round as its since).
+        // A newcomer plans its whole round's layout: a member missing from its view (still in
+        // flight while a swarm's mesh forms) would make that layout differ from the one the round
+        // is judged by. So it waits until the view has stopped growing for a quiet spell, but not
+        // beyond a quarter of the claim lifetime past its round (its claim keeps the round as `since`).
+        // Likewise it lets older rounds go first: a newcomer of an older round that has not claimed
+        // yet is pending in our layout, and its claim, when it comes, is judged before ours.
+        const quietAt = this.lastNewMemberAt + this.quietMs
         const olderPending = membership.view.live().some(m => m.state === 'joining' && m.record.span == null && m.record.claimMs + this.params.settleMs < d.round!)
-        if (olderPending && this.now() < d.round + this.params.claimTtlMs / 4) {
-          this.schedule(this.slotMs)
+        if ((this.now() < quietAt || olderPending) && this.now() < d.round + this.params.claimTtlMs / 4) {
+          this.schedule(Math.max(1, olderPending ? this.slotMs : quietAt - this.now()))
           return
         }
       }
