@@ -75,6 +75,8 @@ export async function runNegotiated (o: NegotiatedOptions): Promise<NetResult> {
       replication: o.replication,
       planner: o.planner,
       loadMsPerBlock: 20,
+      // Real transports deliver from I/O callbacks; the memory transport's microtask delivery starves timers (fair-memory.ts).
+      fairMemory: true,
       spec: i => profile[i % profile.length],
       ...(o.scenario === 'partition' ? { gater: (selfId: () => string) => gaterFor(selfId) } : {})
     })

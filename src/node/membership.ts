@@ -304,6 +304,19 @@ export class Membership extends EventEmitter<MembershipEvents> {
   }
 
   /**
+   * Resolves once a record published now would reach at least one peer (some connected peer is
+   * subscribed to the records topic), or after `timeoutMs`. Right after connecting, peers'
+   * subscriptions are not known yet and a publish goes nowhere.
+   */
+  async publishable (timeoutMs = 5000): Promise<boolean> {
+    const pubsub = this.opts.libp2p.services.pubsub
+    const ready = (): boolean => pubsub.getSubscribers(this.topics.records).length > 0
+    const deadline = this.now() + timeoutMs
+    while (this.running && !ready() && this.now() < deadline) await new Promise(resolve => setTimeout(resolve, 25))
+    return ready()
+  }
+
+  /**
    * A record published before this node has a gossipsub mesh on the records topic reaches only
    * its direct peers (and in a cold start, when everyone announces at once, nobody's mesh is
    * formed yet). Publish it once more as soon as the mesh exists, instead of leaving the rest of

@@ -117,6 +117,10 @@ export class Negotiator extends EventEmitter<NegotiatorEvents> {
       void this.setBackendSpan(fixed)
       return
     }
+    // Our pending record dates our round: publish it only once it can reach someone, or the round
+    // would be planned by the others without us.
+    await membership.publishable(5000)
+    if (!this.running) return
     await membership.updateSelf({ state: this.opts.standby === true ? 'standby' : 'joining', span: null, claimMs: this.joinEpoch(this.now()), prev: null })
     if (this.opts.planner === 'petals') {
       const rng = seededRng(`${this.opts.petals?.seed ?? 0}:${membership.peerId}`)
