@@ -173,6 +173,10 @@ export async function createPetalmeshLibp2p (opts: Libp2pNodeOptions): Promise<P
         fastMsgIdFn: (msg) => fastMsgId(msg.from, msg.seqno),
         scoreParams,
         scoreThresholds: createPeerScoreThresholds(),
+        // Gossip (IHAVE) to 2 non-mesh peers per topic per heartbeat instead of 6: with ~10 small
+        // heartbeats/s swarm-wide, the message-id lists are a large share of the control-plane
+        // bytes, and the mesh delivers every message anyway (README "Measured results": -10 %).
+        Dlazy: 2,
         ...opts.gossip
       }),
       ...(nat == null ? {} : natServices(nat))
