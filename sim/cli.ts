@@ -125,10 +125,13 @@ export async function simMain (argv: string[]): Promise<number> {
         return 0
       }
       const results: NetResult[] = []
-      const negotiated = ['cold-start', 'join', 'steady', 'heal', 'churn', 'partition'].includes(flags.scenario)
+      // crash and leave with --baseline: the nodes negotiate their spans (with either planner), so
+      // healing after the loss compares the two; without it, static spans (failure detection at scale).
+      const negotiated = ['cold-start', 'join', 'steady', 'heal', 'churn', 'partition'].includes(flags.scenario) ||
+        (flags.baseline === true && ['crash', 'leave'].includes(flags.scenario))
       if (negotiated) {
         const base = { nodes, blocks, transport: flags.transport, heartbeatMs, replication: int('replication', flags.replication ?? '2', 1) }
-        const scenario = flags.scenario === 'heal' ? 'crash' as const : flags.scenario as 'cold-start' | 'steady' | 'join' | 'churn' | 'partition'
+        const scenario = flags.scenario === 'heal' ? 'crash' as const : flags.scenario as 'cold-start' | 'steady' | 'crash' | 'leave' | 'join' | 'churn' | 'partition'
         const baselines: NetResult[] = []
         for (let r = 0; r < runs; r++) {
           results.push(await runNegotiated({ ...base, scenario, seed: seed + r, planner: 'petalmesh' }))

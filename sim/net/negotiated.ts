@@ -9,7 +9,7 @@ import type { NetResult } from './run.ts'
 import type { ConnectionGater } from '@libp2p/interface'
 
 export interface NegotiatedOptions {
-  scenario: 'cold-start' | 'steady' | 'crash' | 'join' | 'churn' | 'partition'
+  scenario: 'cold-start' | 'steady' | 'crash' | 'leave' | 'join' | 'churn' | 'partition'
   nodes: number
   blocks: number
   seed: number
@@ -117,14 +117,16 @@ export async function runNegotiated (o: NegotiatedOptions): Promise<NetResult> {
     try {
       if (o.scenario === 'steady') {
         await new Promise(resolve => setTimeout(resolve, o.steadyMs ?? 20_000))
-      } else if (o.scenario === 'crash') {
+      } else if (o.scenario === 'crash' || o.scenario === 'leave') {
+        // crash: killed without a word; leave: a graceful stop (a leaving record first).
         const victim = nodes[1 + Math.floor(rng(o.seed + 3)() * (nodes.length - 1))]
         const tk = Date.now()
-        await victim.membership.stop({ graceful: false })
+        await victim.membership.stop({ graceful: o.scenario === 'leave' })
         await victim.libp2p.stop()
         await victim.negotiator?.stop()
         const survivors = nodes.filter(n => n !== victim)
-        const det = await waitFor(() => survivors.every(n => n.membership.view.get(victim.peerId)?.liveness === 'offline'), timeoutMs, 10)
+        const gone = (l: string | undefined): boolean => l === 'offline' || l === 'left'
+        const det = await waitFor(() => survivors.every(n => gone(n.membership.view.get(victim.peerId)?.liveness)), timeoutMs, 10)
         result.detectMs = det == null ? null : Date.now() - tk
         const healed = await waitFor(() => truth(nodes, o.blocks).readyForInference && settled(nodes), timeoutMs, 25)
         result.healMs = healed == null ? null : Date.now() - tk
