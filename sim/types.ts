@@ -51,3 +51,24 @@ export interface SimResult {
   /** Extra scenario- or level-specific figures. */
   extra?: Record<string, number | boolean | string | null>
 }
+
+/** A result with every metric still unmeasured (null), for a runner to fill in. */
+export function emptySimResult (head: Pick<SimResult, 'scenario' | 'nodes' | 'blocks' | 'seed' | 'transport' | 'heartbeatMs'>): SimResult & { converged: boolean } {
+  return {
+    ...head,
+    converged: false,
+    fullCoverageMs: null,
+    replicationMs: null,
+    duplicateClaims: null,
+    moves: null,
+    movesPerNodePerHour: null,
+    detectMs: null,
+    healMs: null,
+    availability: null,
+    bottleneckRatio: null,
+    routeMs: null,
+    bytesPerNodePerSec: null,
+    rssMbPerNode: null,
+    wallMs: 0
+  }
+}

@@ -23,7 +23,7 @@ import { SNAPSHOT_PROTOCOL, fetchSnapshotOverStream } from '../../src/protocols/
 import { COVERAGE_PROTOCOL, pushClaimOverStream } from '../../src/protocols/negotiation/claim-stream.ts'
 import { PROTOCOL_MAJOR } from '../../src/protocols/version.ts'
 import { discoverRoute } from '../../src/client/discover.ts'
-import type { SimResult } from '../types.ts'
+import { emptySimResult, type SimResult } from '../types.ts'
 
 export type AdversaryScenario = 'flood' | 'spoof' | 'liar' | 'garbage'
 export const ADVERSARY_SCENARIOS: readonly AdversaryScenario[] = ['flood', 'spoof', 'liar', 'garbage']
@@ -404,25 +404,8 @@ export async function runAdversarial (o: AdversarialOptions): Promise<Adversaria
     const disconnectedBy = honest.filter(n => n.defense.guard.disconnects.some(e => e.peer === badId)).length
     const flaggedBy = honest.filter(n => (n.defense.prober?.stats.flagged ?? 0) > 0).length
     const result: AdversarialResult = {
-      scenario: o.scenario,
-      nodes: o.nodes,
-      blocks: o.blocks,
-      seed: o.seed,
-      transport: o.transport,
-      heartbeatMs,
+      ...emptySimResult({ scenario: o.scenario, nodes: o.nodes, blocks: o.blocks, seed: o.seed, transport: o.transport, heartbeatMs }),
       converged: honestUp && s.violations.length === 0,
-      fullCoverageMs: null,
-      replicationMs: null,
-      duplicateClaims: null,
-      moves: null,
-      movesPerNodePerHour: null,
-      detectMs: null,
-      healMs: null,
-      availability: null,
-      bottleneckRatio: null,
-      routeMs: null,
-      bytesPerNodePerSec: null,
-      rssMbPerNode: null,
       wallMs: Date.now() - t0,
       honestViewsCorrect: s.violations.length === 0,
       badMessagesTried: attack.tried,

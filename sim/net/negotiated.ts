@@ -6,6 +6,7 @@ import type { PetalmeshNode } from '../../src/node/daemon.ts'
 import { computeCoverage } from '../../src/node/swarm-view.ts'
 import { effectiveReplication, upperBound } from '../../src/protocols/coverage/index.ts'
 import type { NetResult } from './run.ts'
+import { emptySimResult } from '../types.ts'
 import type { ConnectionGater } from '@libp2p/interface'
 
 export interface NegotiatedOptions {
@@ -48,11 +49,7 @@ export async function runNegotiated (o: NegotiatedOptions): Promise<NetResult> {
   // Total capacity below one copy of the model: full coverage is impossible, so don't wait for it.
   const coverable = profile.reduce((a, p) => a + Math.min(p.capacity, o.blocks), 0) >= o.blocks
   const timeoutMs = coverable ? (o.timeoutMs ?? 90_000) : Math.min(o.timeoutMs ?? 90_000, 10_000)
-  const result: NetResult = {
-    scenario: o.scenario, nodes: o.nodes, blocks: o.blocks, seed: o.seed, transport: o.transport, heartbeatMs: o.heartbeatMs,
-    converged: false, fullCoverageMs: null, replicationMs: null, duplicateClaims: null, moves: null, movesPerNodePerHour: null,
-    detectMs: null, healMs: null, availability: null, bottleneckRatio: null, routeMs: null, bytesPerNodePerSec: null, rssMbPerNode: null, wallMs: 0
-  }
+  const result: NetResult = emptySimResult({ scenario: o.scenario, nodes: o.nodes, blocks: o.blocks, seed: o.seed, transport: o.transport, heartbeatMs: o.heartbeatMs })
   let swarm: Swarm | null = null
   try {
     // partition: a gater shared by all nodes, so the runner can cut the swarm in two and heal it.

@@ -6,7 +6,7 @@ import type { PetalmeshNode } from '../../src/node/daemon.ts'
 import { computeCoverage } from '../../src/node/swarm-view.ts'
 import type { MemberInfo } from '../../src/protocols/types.ts'
 import { discoverRoute } from '../../src/client/discover.ts'
-import type { SimResult } from '../types.ts'
+import { emptySimResult, type SimResult } from '../types.ts'
 
 export type NetScenario = 'crash' | 'leave' | 'steady' | 'discovery'
 
@@ -89,30 +89,7 @@ export async function runNetScenario (o: NetRunOptions): Promise<NetResult> {
     ...(o.maxHeartbeatRate != null ? { maxHeartbeatRate: o.maxHeartbeatRate } : {}),
     spec: i => ({ span: staticSpan(i, o.nodes, o.blocks), throughput: 100 })
   })
-  const result: NetResult = {
-    scenario: o.scenario,
-    nodes: o.nodes,
-    blocks: o.blocks,
-    seed: o.seed,
-    transport: o.transport,
-    heartbeatMs: o.heartbeatMs,
-    converged: false,
-    fullCoverageMs: null,
-    replicationMs: null,
-    duplicateClaims: null,
-    moves: null,
-    movesPerNodePerHour: null,
-    detectMs: null,
-    healMs: null,
-    availability: null,
-    bottleneckRatio: null,
-    routeMs: null,
-    bytesPerNodePerSec: null,
-    rssMbPerNode: null,
-    viewsCompleteMs: null,
-    cpuMsPerNode: null,
-    wallMs: 0
-  }
+  const result: NetResult = { ...emptySimResult({ scenario: o.scenario, nodes: o.nodes, blocks: o.blocks, seed: o.seed, transport: o.transport, heartbeatMs: o.heartbeatMs }), viewsCompleteMs: null, cpuMsPerNode: null }
   const figures = (): void => {
     const cpu = process.cpuUsage(cpuBefore)
     result.cpuMsPerNode = Math.round((cpu.user + cpu.system) / 1000 / o.nodes)
