@@ -311,8 +311,10 @@ export class Membership extends EventEmitter<MembershipEvents> {
   async publishable (timeoutMs = 5000): Promise<boolean> {
     const pubsub = this.opts.libp2p.services.pubsub
     const ready = (): boolean => pubsub.getSubscribers(this.topics.records).length > 0
+    // Alone (the first node of a swarm): nobody to reach, nothing to wait for.
+    const alone = (): boolean => this.opts.libp2p.getPeers().length === 0
     const deadline = this.now() + timeoutMs
-    while (this.running && !ready() && this.now() < deadline) await new Promise(resolve => setTimeout(resolve, 25))
+    while (this.running && !ready() && !alone() && this.now() < deadline) await new Promise(resolve => setTimeout(resolve, 25))
     return ready()
   }
 
