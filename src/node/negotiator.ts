@@ -211,7 +211,8 @@ export class Negotiator extends EventEmitter<NegotiatorEvents> {
       this.pending = undefined
       // The slot this run belongs to, not the moment the timer fired: a timer a millisecond late
       // must not push the next run a whole slot later.
-      this.lastPlanAt = Date.now() - (Date.now() % slot)
+      const firedAt = Date.now()
+      this.lastPlanAt = firedAt - (firedAt % slot)
       void this.plan()
     }, wait)
   }

@@ -8,8 +8,6 @@ import type { RoundNode, RoundState } from './round-state.ts'
 export interface PlannedMove { peerId: string, span: Span, from: Span | null }
 
 export interface HealOptions {
-  now: number
-  cooldownMs: number
   maxMoves: number
 }
 
