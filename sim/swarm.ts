@@ -69,6 +69,9 @@ export interface Swarm {
   add: (spec?: SwarmNodeSpec) => Promise<PetalmeshNode>
   stop: () => Promise<void>
   addrOf: (node: PetalmeshNode) => string
+  /** When the most recently launched node was launched (its start called, not finished): what
+   *  "after the last start" is measured from. */
+  lastLaunchAt: () => number
   baseConfig: (i: number, spec: SwarmNodeSpec, bootstrap: string[]) => PetalmeshConfig
   opts: Required<Pick<SwarmOptions, 'transport' | 'model' | 'totalBlocks' | 'heartbeatMs'>>
 }
@@ -180,6 +183,7 @@ export async function startSwarm (o: SwarmOptions): Promise<Swarm> {
     nodes,
     add,
     addrOf,
+    lastLaunchAt: () => Math.max(...startedAt.values()),
     baseConfig,
     opts: { transport, model, totalBlocks, heartbeatMs },
     stop: async () => { await Promise.all(nodes.map(async n => { await n.stop({ graceful: false }).catch(() => {}) })) }

@@ -18,7 +18,7 @@ import {
 import type { SignedRecord, SnapshotEntry, SnapshotResponse } from '../protocols/membership/membership.ts'
 import { swarmCid, swarmTopics, type SwarmTopics } from '../protocols/membership/topics.ts'
 import { SNAPSHOT_PROTOCOL, fetchSnapshotOverStream, serveSnapshot } from '../protocols/snapshot/snapshot.ts'
-import { VerifiedRecords } from '../protocols/membership/verified-cache.ts'
+import { processVerifiedRecords } from '../protocols/membership/verified-cache.ts'
 import { stalledSince, watchLoopStalls } from './loop-stall.ts'
 import { SwarmView, computeCoverage, type SwarmEvent, type CoverageSummary } from './swarm-view.ts'
 import { SOFTWARE_VERSION, type GossipSubRuntime, type PetalmeshLibp2p } from './libp2p.ts'
@@ -158,7 +158,7 @@ export class Membership extends EventEmitter<MembershipEvents> {
   private lastSigned: SignedRecord | null = null
   private readonly timers: Array<ReturnType<typeof setInterval>> = []
   private readonly confirming = new Set<string>()
-  private readonly verified = new VerifiedRecords()
+  private readonly verified = processVerifiedRecords()
   private readonly fetchCooldown = new Map<string, number>()
   private readonly syncing = new Map<string, Promise<boolean>>()
   private readonly recordFetches = new Set<string>()
@@ -278,7 +278,7 @@ export class Membership extends EventEmitter<MembershipEvents> {
       // Peers stretch their heartbeat period with the swarm's size; stretch our patience to match.
       const factor = this.stretchFactor()
       this.view.setTimeouts(Math.round(this.timing.suspectAfterMs * factor), Math.round(this.timing.offlineAfterMs * factor))
-      this.verified.resize(Math.max(256, 4 * (this.view.size() + 1)))
+      this.verified.atLeast(Math.max(1024, 4 * (this.view.size() + 1)))
       this.emitAll(this.view.tick(now))
     }, tickMs))
     // Peers we are already connected to give us a snapshot.
@@ -334,7 +334,7 @@ export class Membership extends EventEmitter<MembershipEvents> {
       if (!this.running) return
       if (meshed()) {
         // Give the mesh a moment to fill beyond its first peer.
-        setTimeout(() => { void this.publishRecord() }, 1000).unref()
+        setTimeout(() => { void this.publishRecord() }, 200).unref()
         return
       }
       if (this.now() < deadline) setTimeout(check, 250).unref()
@@ -376,8 +376,12 @@ export class Membership extends EventEmitter<MembershipEvents> {
     const changed = JSON.stringify(next) !== JSON.stringify(prev)
     this.self = next
     // Loading progress alone rides on heartbeats (loading_done): a full record per loaded block
-    // would make every peer re-plan for nothing.
-    const onlyProgress = changed && JSON.stringify({ ...next, loading: next.loading?.total ?? null }) === JSON.stringify({ ...prev, loading: prev.loading?.total ?? null })
+    // would make every peer re-plan for nothing. Likewise the Petals server's own steps while we
+    // load (starting, loading): nobody uses a loading server's Petals details (initial peers and
+    // routes take online servers only), and the ONLINE record carries them. In a cold start these
+    // steps were half of all records, each one a signature check on every member.
+    const loadingStep = (s: SelfState): string => JSON.stringify({ ...s, loading: s.loading?.total ?? null, petals: s.state === 'loading' ? null : s.petals })
+    const onlyProgress = changed && loadingStep(next) === loadingStep(prev)
     if (changed && !onlyProgress && this.running && this.announced && this.opts.role === 'server') await this.publishRecord()
   }
 

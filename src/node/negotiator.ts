@@ -17,7 +17,7 @@ import { COVERAGE_PROTOCOL, pushClaimOverStream, serveClaim } from '../protocols
 import { PROTOCOL_MAJOR } from '../protocols/version.ts'
 import type { Span } from '../protocols/types.ts'
 import type { PetalsBackend, BackendStatus } from '../petals-bridge/index.ts'
-import type { Membership } from './membership.ts'
+import type { Membership, SelfState } from './membership.ts'
 import type { PetalmeshLibp2p } from './libp2p.ts'
 import { sameSpan, type SwarmEvent } from './swarm-view.ts'
 
@@ -67,11 +67,13 @@ export class Negotiator extends EventEmitter<NegotiatorEvents> {
   private readonly now: () => number
   private timer: ReturnType<typeof setInterval> | undefined
   private pending: ReturnType<typeof setTimeout> | undefined
+  private pendingAt = 0
   private running = false
   private planning = false
   private replan = false
-  /** When the view last gained a member (a newcomer waits for the view to stop growing). */
-  private lastNewMemberAt = 0
+  /** When each member last appeared in the view (joined or came back): a newcomer waits for the
+   *  part of the view its round depends on to stop growing. */
+  private readonly arrivedAt = new Map<string, number>()
   /** When the view was last refreshed from peers' snapshots. */
   private lastRefreshAt = -Infinity
   /** Local time our current claim was published. */
@@ -81,10 +83,11 @@ export class Negotiator extends EventEmitter<NegotiatorEvents> {
   private petalsRng: (() => number) | null = null
   private unsubscribeBackend: (() => void) | null = null
   private readonly onSwarm = (e: SwarmEvent): void => {
+    if (e.type === 'member-pruned') this.arrivedAt.delete(e.peerId)
     // Only changes that can change a plan: membership, spans and states (not progress, not data).
     if (e.type === 'member-suspect' || e.type === 'member-pruned' || e.type === 'twin-detected') return
     if (e.type === 'member-updated' && !e.spanChanged && !e.stateChanged) return
-    if (e.type === 'member-joined' || e.type === 'member-back') this.lastNewMemberAt = this.now()
+    if (e.type === 'member-joined' || e.type === 'member-back') this.arrivedAt.set(e.peerId, this.now())
     this.schedule(20)
   }
 
@@ -117,11 +120,19 @@ export class Negotiator extends EventEmitter<NegotiatorEvents> {
       void this.setBackendSpan(fixed)
       return
     }
-    // Our pending record dates our round: publish it only once it can reach someone, or the round
-    // would be planned by the others without us.
-    await membership.publishable(5000)
+    // Our pending record dates our round, so it must reach someone: gossip reaches nobody until a
+    // peer's subscription has arrived, and in a cold start a bootstrap node sends its subscription
+    // to its newcomers one at a time (gossipsub opens its outbound streams in sequence), seconds
+    // for the last of thirty. So the record is also pushed to the bootstrap peers straight away
+    // (everyone's snapshots come from them); only if nobody took it do we wait for gossip.
+    const pending = (): Partial<SelfState> => ({ state: this.opts.standby === true ? 'standby' : 'joining', span: null, claimMs: this.joinEpoch(this.now()), prev: null })
+    await membership.updateSelf(pending())
+    if (await this.pushRecord(this.pendingTargets()) === 0 && !(await membership.publishable(0))) {
+      await membership.publishable(5000)
+      if (!this.running) return
+      await membership.updateSelf(pending())
+    }
     if (!this.running) return
-    await membership.updateSelf({ state: this.opts.standby === true ? 'standby' : 'joining', span: null, claimMs: this.joinEpoch(this.now()), prev: null })
     if (this.opts.planner === 'petals') {
       const rng = seededRng(`${this.opts.petals?.seed ?? 0}:${membership.peerId}`)
       this.petalsRng = rng
@@ -131,8 +142,10 @@ export class Negotiator extends EventEmitter<NegotiatorEvents> {
       return
     }
     this.timer = setInterval(() => { this.schedule(0) }, this.opts.tickMs ?? 1000)
-    // First plan at our round (join epoch + settle), when the planner will first place us.
-    this.schedule(Math.max(0, membership.selfState().claimMs + this.params.settleMs - this.now()))
+    // First plan a quiet spell before our round (join epoch + settle): that run refreshes the view
+    // from snapshots (while gossipsub meshes form, snapshots are how a newcomer learns its cohort),
+    // so by the round what it brought is a quiet spell old and the round's decision need not wait.
+    this.schedule(Math.max(0, membership.selfState().claimMs + this.params.settleMs - this.quietMs - this.slotMs - this.now()))
   }
 
   /** Petals' own policy (the benchmark baseline): choose greedily, no claims, periodic balance check. */
@@ -197,16 +210,55 @@ export class Negotiator extends EventEmitter<NegotiatorEvents> {
     return Math.max(since, this.claimedAt) + this.params.settleMs
   }
 
+  /**
+   * Whether a confirmed claim may commit before its settle point. The verdict on a claim depends on
+   * the older claims and on which nodes were eligible in its round, not on the claims of its own
+   * cohort (claims.ts: the re-run rolls them back and places the whole round's pool itself). So once,
+   * in our view, no newcomer of an older round is still pending (its claim, judged before ours, could
+   * still change what is fixed under us), no member of our round or an older one has appeared for a
+   * quiet spell, and the claim has been out for a slot, the settle point can no longer change the
+   * verdict we compute.
+   */
+  private verdictFinal (round: number): boolean {
+    const now = this.now()
+    if (now < this.claimedAt + this.slotMs || now < this.lastArrivalFor(round) + this.quietMs) return false
+    return !this.opts.membership.view.live().some(m => m.state === 'joining' && m.record.span == null && m.record.claimMs + this.params.settleMs < round)
+  }
+
+  /**
+   * When the view last gained a member that round `round` is planned with. Newcomers of later rounds
+   * are not (planAsOfRound leaves them out): in a cold start they keep arriving for seconds, and
+   * counting them held every earlier round back for nothing.
+   */
+  private lastArrivalFor (round: number): number {
+    let last = 0
+    for (const m of this.opts.membership.view.live()) {
+      const at = this.arrivedAt.get(m.peerId)
+      if (at == null || at <= last) continue
+      const r = m.record
+      const newcomer = m.state === 'joining' && (r.span == null || r.prev == null || r.prev.state === 'joining')
+      const itsRound = r.span == null ? r.claimMs + this.params.settleMs : r.claimMs
+      if (newcomer && itsRound > round) continue
+      last = at
+    }
+    return last
+  }
+
   /** Plans soon (coalescing bursts of swarm events into one run). */
   schedule (delayMs: number): void {
     if (!this.running || this.opts.fixedSpan != null || this.opts.planner === 'petals') return
-    if (this.pending != null) return
     // Plans run on wall-clock slot boundaries (a quarter heartbeat), as in the algorithm-level
     // simulator: nodes that start together then plan over the same records at the same moments,
     // instead of each on its own event stream. At most one plan per slot.
     const slot = this.slotMs
     const earliest = Math.max(Date.now() + delayMs, this.lastPlanAt + slot)
-    const wait = earliest - Date.now() + (slot - (earliest % slot)) % slot
+    const at = earliest + (slot - (earliest % slot)) % slot
+    // One run pending at a time, the earliest asked for (a run re-schedules what it still needs).
+    if (this.pending != null) {
+      if (at >= this.pendingAt) return
+      clearTimeout(this.pending)
+    }
+    this.pendingAt = at
     this.pending = setTimeout(() => {
       this.pending = undefined
       // The slot this run belongs to, not the moment the timer fired: a timer a millisecond late
@@ -214,7 +266,7 @@ export class Negotiator extends EventEmitter<NegotiatorEvents> {
       const firedAt = Date.now()
       this.lastPlanAt = firedAt - (firedAt % slot)
       void this.plan()
-    }, wait)
+    }, at - Date.now())
   }
 
   /** The planner's input as this node sees the swarm now. */
@@ -261,12 +313,17 @@ export class Negotiator extends EventEmitter<NegotiatorEvents> {
     try {
       const { membership } = this.opts
       let self = membership.selfState()
-      const settled = (): boolean => self.state === 'joining' && self.span != null && this.now() >= this.settleAt(self.claimMs)
+      const settled = (): boolean => self.state === 'joining' && self.span != null && (this.now() >= this.settleAt(self.claimMs) || this.verdictFinal(self.claimMs))
       // A newcomer decides on a fresh view: while a swarm's mesh forms, gossip lags by seconds, and a
-      // plan over a stale view is a wasted claim. (At most once per settle delay: a newcomer waiting
-      // for a quiet view plans every slot. A claim's settle point needs no refresh: a cohort member
-      // whose claim has not arrived is still pending in the view, and the verdict accounts for it.)
-      if (self.state === 'joining' && self.span == null && this.now() - this.lastRefreshAt >= this.params.settleMs) {
+      // plan over a stale view is a wasted claim. It refreshes a quiet spell before its round (what
+      // that brings is old enough by the round not to hold the decision back), again at the round
+      // (measured: without this second one, 30-node cold starts lost up to 31 claims), and at most
+      // every half settle delay while it holds its claim back. (A claim's settle point needs no
+      // refresh: a cohort member whose claim has not arrived is still pending in the view, and the
+      // verdict accounts for it.)
+      const refreshFrom = self.claimMs + this.params.settleMs - this.quietMs - this.slotMs
+      const refreshDue = this.now() >= refreshFrom && this.now() - this.lastRefreshAt >= this.params.settleMs / 2
+      if (self.state === 'joining' && self.span == null && refreshDue) {
         this.lastRefreshAt = this.now()
         // Bounded: on a starved event loop a slow snapshot must not hold the decision back; what
         // arrived by then is applied, the rest is applied when it comes.
@@ -289,7 +346,7 @@ export class Negotiator extends EventEmitter<NegotiatorEvents> {
         // beyond a quarter of the claim lifetime past its round (its claim keeps the round as `since`).
         // Likewise it lets older rounds go first: a newcomer of an older round that has not claimed
         // yet is pending in our layout, and its claim, when it comes, is judged before ours.
-        const quietAt = this.lastNewMemberAt + this.quietMs
+        const quietAt = this.lastArrivalFor(d.round) + this.quietMs
         const olderPending = membership.view.live().some(m => m.state === 'joining' && m.record.span == null && m.record.claimMs + this.params.settleMs < d.round!)
         if ((this.now() < quietAt || olderPending) && this.now() < d.round + this.params.claimTtlMs / 4) {
           this.schedule(Math.max(1, olderPending ? this.slotMs : quietAt - this.now()))
@@ -306,7 +363,7 @@ export class Negotiator extends EventEmitter<NegotiatorEvents> {
         if (self.state === 'joining' && sameSpan(self.span, d.span)) {
           // The plan still gives us what we claimed: once the claim is old enough, it stands.
           if (settled()) await this.commit(d.span)
-          else this.schedule(Math.max(1, this.settleAt(self.claimMs) - this.now()))
+          else this.schedule(Math.max(1, Math.min(this.slotMs, this.settleAt(self.claimMs) - this.now())))
           return
         }
         if ((self.state === 'loading' || self.state === 'online') && sameSpan(self.span, d.span)) return
@@ -322,8 +379,12 @@ export class Negotiator extends EventEmitter<NegotiatorEvents> {
       } else if (settled() && self.span != null) {
         await this.commit(self.span)
       } else if (self.state === 'joining' && self.span != null) {
-        // Re-check when the claim has had time to meet any concurrent ones.
-        this.schedule(Math.max(1, this.settleAt(self.claimMs) - this.now()))
+        // Re-check next slot (the verdict may be final by then), at the latest at the settle point.
+        this.schedule(Math.max(1, Math.min(this.slotMs, this.settleAt(self.claimMs) - this.now())))
+      } else if (self.state === 'joining' && self.span == null && self.claimMs + this.params.settleMs > this.now()) {
+        // A newcomer before its round: plan when its refresh is due, then at the round.
+        const next = this.lastRefreshAt < refreshFrom && refreshFrom > this.now() ? refreshFrom : self.claimMs + this.params.settleMs
+        this.schedule(next - this.now())
       }
     } catch (err) {
       this.opts.log.warn({ err: (err as Error).message }, 'planning failed')
@@ -341,7 +402,7 @@ export class Negotiator extends EventEmitter<NegotiatorEvents> {
     this.claimedAt = this.now()
     await membership.updateSelf({ state: 'joining', span, claimMs: since, prev: { state: self.state, span: self.span }, loading: null })
     void this.pushClaim(span)
-    this.schedule(this.params.settleMs)
+    this.schedule(this.slotMs)
   }
 
   private async commit (span: Span): Promise<void> {
@@ -359,22 +420,38 @@ export class Negotiator extends EventEmitter<NegotiatorEvents> {
   /** Tells the peers that overlap the claim straight away; gossip carries it to everyone anyway. */
   private async pushClaim (span: Span): Promise<void> {
     const { membership, libp2p } = this.opts
-    const signed = membership.signedSelf()
-    if (signed == null) return
     const targets = membership.view.live()
       .filter(m => m.record.span != null && m.record.span.start < span.end && span.start < m.record.span.end)
       .map(m => m.peerId)
       .filter(p => libp2p.getConnections(peerIdFromString(p)).length > 0)
       .slice(0, 8)
+    await this.pushRecord(targets)
+    this.schedule(0)
+  }
+
+  /** Where a pending record is pushed: the connected bootstrap peers, else any two connected peers. */
+  private pendingTargets (): string[] {
+    const connected = this.opts.libp2p.getPeers().map(p => p.toString())
+    const boot = (this.opts.bootstrapPeers ?? []).filter(p => connected.includes(p))
+    return (boot.length > 0 ? boot : connected).slice(0, 3)
+  }
+
+  /** Pushes our current signed record over the coverage protocol; returns how many peers took it. */
+  private async pushRecord (targets: readonly string[]): Promise<number> {
+    const { membership, libp2p } = this.opts
+    const signed = membership.signedSelf()
+    if (signed == null) return 0
+    let taken = 0
     await Promise.all(targets.map(async p => {
       try {
         const stream = await libp2p.dialProtocol(peerIdFromString(p), COVERAGE_PROTOCOL, { signal: AbortSignal.timeout(2000), runOnLimitedConnection: true })
         const reply = await pushClaimOverStream(stream, { protocol: PROTOCOL_MAJOR, claim: signed })
-        if (reply.error !== '') this.opts.log.debug({ peer: p, error: reply.error }, 'claim push refused')
-        else if (reply.overlapping.length > 0) await membership.applySnapshot({ protocol: PROTOCOL_MAJOR, model: membership.model, entries: reply.overlapping, error: '' }, p)
+        if (reply.error !== '') { this.opts.log.debug({ peer: p, error: reply.error }, 'record push refused'); return }
+        taken++
+        if (reply.overlapping.length > 0) await membership.applySnapshot({ protocol: PROTOCOL_MAJOR, model: membership.model, entries: reply.overlapping, error: '' }, p)
       } catch {}
     }))
-    this.schedule(0)
+    return taken
   }
 
   private async setBackendSpan (span: Span | null): Promise<void> {
