@@ -376,11 +376,11 @@ export class Membership extends EventEmitter<MembershipEvents> {
     const changed = JSON.stringify(next) !== JSON.stringify(prev)
     this.self = next
     // Loading progress alone rides on heartbeats (loading_done): a full record per loaded block
-    // would make every peer re-plan for nothing. Likewise the Petals server's own steps while we
-    // load (starting, loading): nobody uses a loading server's Petals details (initial peers and
-    // routes take online servers only), and the ONLINE record carries them. In a cold start these
-    // steps were half of all records, each one a signature check on every member.
-    const loadingStep = (s: SelfState): string => JSON.stringify({ ...s, loading: s.loading?.total ?? null, petals: s.state === 'loading' ? null : s.petals })
+    // would make every peer re-plan for nothing. Likewise the Petals server's own steps before we
+    // serve (starting, loading): nobody uses the Petals details of a node that is not online
+    // (initial peers and routes take online servers only), and the ONLINE record carries them. In a
+    // cold start these steps were half of all records, each one a signature check on every member.
+    const loadingStep = (s: SelfState): string => JSON.stringify({ ...s, loading: s.loading?.total ?? null, petals: s.state === 'online' ? s.petals : null })
     const onlyProgress = changed && loadingStep(next) === loadingStep(prev)
     if (changed && !onlyProgress && this.running && this.announced && this.opts.role === 'server') await this.publishRecord()
   }

@@ -401,6 +401,10 @@ export class Negotiator extends EventEmitter<NegotiatorEvents> {
     this.opts.log.info({ span, reason, from: self.span }, 'claiming blocks')
     this.claimedAt = this.now()
     await membership.updateSelf({ state: 'joining', span, claimMs: since, prev: { state: self.state, span: self.span }, loading: null })
+    // A node that serves nothing yet starts loading the claimed blocks at once: the weights take
+    // minutes, the claim settles in about a second, and a lost claim costs only a load that nobody
+    // was waiting for. A serving node keeps its old span until the claim commits.
+    if (self.state !== 'loading' && self.state !== 'online') void this.setBackendSpan(span)
     void this.pushClaim(span)
     this.schedule(this.slotMs)
   }
@@ -410,9 +414,17 @@ export class Negotiator extends EventEmitter<NegotiatorEvents> {
     const self = membership.selfState()
     this.stats.commits++
     if (this.hasLoaded && self.prev?.span != null && !sameSpan(self.prev.span, span)) this.stats.moves++
-    this.opts.log.info({ span }, 'claim settled: loading blocks')
     // prev stays: with the claim time it tells validators of this claim's round what we were before.
-    await membership.updateSelf({ state: 'loading', loading: { done: 0, total: span.end - span.start } })
+    const backend = this.opts.backend.status()
+    if (backend.state === 'online' && sameSpan(backend.span, span)) {
+      // Loaded while the claim settled (see claim): straight to serving.
+      this.opts.log.info({ span }, 'claim settled: serving blocks')
+      this.hasLoaded = true
+      await membership.updateSelf({ state: 'online', loading: null })
+    } else {
+      this.opts.log.info({ span }, 'claim settled: loading blocks')
+      await membership.updateSelf({ state: 'loading', loading: { done: backend.state === 'loading' && sameSpan(backend.span, span) ? (backend.loading?.done ?? 0) : 0, total: span.end - span.start } })
+    }
     this.emit('committed', span)
     void this.setBackendSpan(span)
   }
