@@ -741,7 +741,7 @@ export class Membership extends EventEmitter<MembershipEvents> {
    * it before a newcomer's decision: gossip can lag by seconds while a swarm's mesh is forming, a
    * snapshot from a well-connected peer does not.
    */
-  async refreshView (max = 3, timeoutMs = 1000, prefer: readonly string[] = []): Promise<number> {
+  async refreshView (max = 3, timeoutMs = 1000, prefer: readonly string[] = []): Promise<{ applied: number, answered: string[] }> {
     // Preferred peers first (bootstrap nodes: everyone meets them, so they know the most), then
     // the other connected peers in a rotating order, so repeated calls ask different ones.
     const peers = this.opts.libp2p.getPeers().map(p => p.toString())
@@ -750,15 +750,17 @@ export class Membership extends EventEmitter<MembershipEvents> {
     const start = rest.length === 0 ? 0 : this.refreshCursor++ % rest.length
     const picked = [...first, ...rest.slice(start), ...rest.slice(0, start)].slice(0, max)
     let applied = 0
+    const answered: string[] = []
     await Promise.all(picked.map(async p => {
       try {
         const res = await this.fetchSnapshot(p, { timeoutMs, includeDeparted: false })
         applied += (await this.applySnapshot(res, p)).applied
+        if (res.error === '') answered.push(p)
       } catch (err) {
         this.log.debug({ peer: p, err: (err as Error).message }, 'snapshot refresh failed')
       }
     }))
-    return applied
+    return { applied, answered }
   }
 
   /**

@@ -17,7 +17,7 @@ import { COVERAGE_PROTOCOL, pushClaimOverStream, serveClaim } from '../protocols
 import { PROTOCOL_MAJOR } from '../protocols/version.ts'
 import type { Span } from '../protocols/types.ts'
 import type { PetalsBackend, BackendStatus } from '../petals-bridge/index.ts'
-import type { Membership, SelfState } from './membership.ts'
+import type { Membership } from './membership.ts'
 import type { PetalmeshLibp2p } from './libp2p.ts'
 import { sameSpan, type SwarmEvent } from './swarm-view.ts'
 
@@ -74,6 +74,8 @@ export class Negotiator extends EventEmitter<NegotiatorEvents> {
   /** When each member last appeared in the view (joined or came back): a newcomer waits for the
    *  part of the view its round depends on to stop growing. */
   private readonly arrivedAt = new Map<string, number>()
+  /** The last refresh that brought a bootstrap peer's view after our join epoch (see plan). */
+  private viewCovered: { epoch: number, at: number } | null = null
   /** When the view was last refreshed from peers' snapshots. */
   private lastRefreshAt = -Infinity
   /** Local time our current claim was published. */
@@ -124,13 +126,22 @@ export class Negotiator extends EventEmitter<NegotiatorEvents> {
     // peer's subscription has arrived, and in a cold start a bootstrap node sends its subscription
     // to its newcomers one at a time (gossipsub opens its outbound streams in sequence), seconds
     // for the last of thirty. So the record is also pushed to the bootstrap peers straight away
-    // (everyone's snapshots come from them); only if nobody took it do we wait for gossip.
-    const pending = (): Partial<SelfState> => ({ state: this.opts.standby === true ? 'standby' : 'joining', span: null, claimMs: this.joinEpoch(this.now()), prev: null })
-    await membership.updateSelf(pending())
-    if (await this.pushRecord(this.pendingTargets()) === 0 && !(await membership.publishable(0))) {
+    // (everyone's snapshots come from them); only if nobody took it do we wait for gossip. A push
+    // that landed after its join epoch is dated again: a bootstrap peer must know every pending
+    // node of a round by the round's epoch (see viewCoveredAt).
+    const pending = async (): Promise<number> => {
+      const epoch = this.joinEpoch(this.now())
+      await membership.updateSelf({ state: this.opts.standby === true ? 'standby' : 'joining', span: null, claimMs: epoch, prev: null })
+      return epoch
+    }
+    const epoch = await pending()
+    const taken = await this.pushRecord(this.pendingTargets())
+    if (taken === 0 && !(await membership.publishable(0))) {
       await membership.publishable(5000)
-      if (!this.running) return
-      await membership.updateSelf(pending())
+      if (this.running) await pending()
+    } else if (taken > 0 && this.now() > epoch && this.running) {
+      await pending()
+      await this.pushRecord(this.pendingTargets())
     }
     if (!this.running) return
     if (this.opts.planner === 'petals') {
@@ -231,6 +242,8 @@ export class Negotiator extends EventEmitter<NegotiatorEvents> {
    * counting them held every earlier round back for nothing.
    */
   private lastArrivalFor (round: number): number {
+    // Arrivals up to a covering refresh for this round (see plan) are not in flight any more.
+    const covered = this.viewCovered != null && this.viewCovered.epoch + this.params.settleMs === round ? this.viewCovered.at : 0
     let last = 0
     for (const m of this.opts.membership.view.live()) {
       const at = this.arrivedAt.get(m.peerId)
@@ -239,6 +252,7 @@ export class Negotiator extends EventEmitter<NegotiatorEvents> {
       const newcomer = m.state === 'joining' && (r.span == null || r.prev == null || r.prev.state === 'joining')
       const itsRound = r.span == null ? r.claimMs + this.params.settleMs : r.claimMs
       if (newcomer && itsRound > round) continue
+      if (at <= covered) continue
       last = at
     }
     return last
@@ -328,10 +342,14 @@ export class Negotiator extends EventEmitter<NegotiatorEvents> {
         // Bounded: on a starved event loop a slow snapshot must not hold the decision back; what
         // arrived by then is applied, the rest is applied when it comes.
         let timer: ReturnType<typeof setTimeout> | undefined
-        await Promise.race([
-          membership.refreshView(3, Math.max(200, this.params.settleMs), this.opts.bootstrapPeers),
-          new Promise(resolve => { timer = setTimeout(resolve, this.slotMs) })
-        ])
+        const startedAt = this.now()
+        const epoch = self.claimMs
+        const refresh = membership.refreshView(3, Math.max(200, this.params.settleMs), this.opts.bootstrapPeers).then(r => {
+          // A bootstrap peer's whole view, asked for after our epoch: every pending node of our
+          // round had pushed its record to it by then, so nothing of our round is in flight.
+          if (startedAt >= epoch && r.answered.some(p => this.opts.bootstrapPeers?.includes(p) === true)) this.viewCovered = { epoch, at: this.now() }
+        })
+        await Promise.race([refresh, new Promise(resolve => { timer = setTimeout(resolve, this.slotMs) })])
         clearTimeout(timer)
         if (!this.running) return
         self = membership.selfState()
