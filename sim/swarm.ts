@@ -50,6 +50,8 @@ export interface SwarmOptions {
   petalsBaseline?: { startJitterMs?: number, rebalanceMs?: number }
   /** Replication target every node plans for. */
   replication?: number
+  /** swarm.settleMs of every node (default: the config default). */
+  settleMs?: number
   /** Start all nodes but the first at the same moment. */
   parallel?: boolean
   /** Simulated Petals load time per block (ms). */
@@ -117,6 +119,7 @@ export async function startSwarm (o: SwarmOptions): Promise<Swarm> {
       throughput: spec.throughput ?? 100,
       heartbeatMs,
       replication: o.replication ?? 1,
+      ...(o.settleMs != null ? { settleMs: o.settleMs } : {}),
       planner: o.planner ?? 'petalmesh',
       suspectAfterMs: o.suspectAfterMs ?? Math.round(heartbeatMs * 2.5),
       offlineAfterMs: o.offlineAfterMs ?? heartbeatMs * 5,

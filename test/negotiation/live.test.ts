@@ -103,3 +103,30 @@ describe('coverage negotiation between live nodes', () => {
     expect(spare?.membership.selfState().state).toBe('online')
   })
 })
+
+describe('a claim whose verdict is final', () => {
+  it('commits before its settle point, with its blocks already loading since the claim', async () => {
+    // A long settle delay (3 s) so that an early commit and a commit at the settle point are far
+    // apart; four nodes with room for each on its own blocks.
+    const settleMs = 3000
+    const s = await startSwarm({ nodes: 4, transport: 'memory', totalBlocks: 16, heartbeatMs: 1000, seed: 3, dht: false, parallel: true, replication: 1, loadMsPerBlock: 10, settleMs, spec: () => ({ capacity: 8, throughput: 100 }) })
+    try {
+      const claimedAt = new Map<string, number>()
+      const committed: Array<{ afterClaimMs: number, backend: string }> = []
+      for (const n of s.nodes) {
+        n.membership.on('self-published', (r) => { if (r.state === 'joining' && r.span != null && !claimedAt.has(n.peerId)) claimedAt.set(n.peerId, Date.now()) })
+        n.negotiator?.on('committed', () => { committed.push({ afterClaimMs: Date.now() - (claimedAt.get(n.peerId) ?? 0), backend: n.backend?.status().state ?? 'none' }) })
+      }
+      const ok = await waitFor(() => settled(s.nodes) && committed.length === 4, 30_000, 50)
+      expect(ok, JSON.stringify(committed)).not.toBeNull()
+      for (const c of committed) {
+        expect(c.afterClaimMs, JSON.stringify(committed)).toBeLessThan(settleMs / 2)
+        // The Petals server was started at the claim, not at the commit.
+        expect(['starting', 'loading', 'online']).toContain(c.backend)
+      }
+      expect(s.nodes.reduce((a, n) => a + (n.negotiator?.stats.lostClaims ?? 0), 0)).toBe(0)
+    } finally {
+      await s.stop()
+    }
+  })
+})
