@@ -266,7 +266,8 @@ export class SupervisedBackend implements PetalsBackend {
         this.update({ state: 'loading', loading: { done: 0, total: e.span.end - e.span.start } })
         break
       case 'loading':
-        this.update({ state: 'loading', loading: { done: e.done, total: e.total } })
+        // Progress never takes an online server back to loading (a late or repeated line).
+        if (this.current.state !== 'online') this.update({ state: 'loading', loading: { done: e.done, total: e.total } })
         break
       case 'online':
         this.bridgeLog('info', `Petals is online on blocks ${this.run?.span.start}:${this.run?.span.end}`)
