@@ -47,6 +47,25 @@ describe('supervised backend (simulated)', () => {
     await expect(backend.setSpan({ start: 0, end: 1 })).rejects.toBeInstanceOf(BackendClosedError)
   })
 
+  it('goes online even when the event loop is late (the last block and "Started" in one late turn)', async () => {
+    // Many blocks, and the event loop blocked past the whole load: every timer is due at once.
+    // Timers that Node groups by duration then run out of order; the backend must still end online.
+    const backend = createSimulatedBackend({ ...fast, loadMsPerBlock: 2 })
+    await backend.setSpan({ start: 0, end: 12 })
+    // An older timer of the old "Started" duration (12 blocks × 2 ms + 1), set before the blocks'
+    // timers: its group is due first, so a separate "Started" timer ran before the last block's.
+    const older = setTimeout(() => {}, 12 * 2 + 1)
+    await sleep(fast.startMs + 3) // the simulated server sets its block timers
+    const until = Date.now() + 100
+    while (Date.now() < until) { /* block the event loop past the whole load */ }
+    const online = await waitForStatus(backend, (s) => s.state === 'online')
+    await sleep(20)
+    expect(backend.status()).toMatchObject({ state: 'online', span: { start: 0, end: 12 }, loading: null })
+    expect(online.state).toBe('online')
+    clearTimeout(older)
+    await backend.close()
+  })
+
   it('moves to a new span by stopping gracefully first', async () => {
     const backend = createSimulatedBackend(fast)
     await backend.setSpan({ start: 0, end: 3 })
