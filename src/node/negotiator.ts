@@ -128,7 +128,7 @@ export class Negotiator extends EventEmitter<NegotiatorEvents> {
     // for the last of thirty. So the record is also pushed to the bootstrap peers straight away
     // (everyone's snapshots come from them); only if nobody took it do we wait for gossip. A push
     // that landed after its join epoch is dated again: a bootstrap peer must know every pending
-    // node of a round by the round's epoch (see viewCoveredAt).
+    // node of a round by the round's epoch (see viewCovered).
     const pending = async (): Promise<number> => {
       const epoch = this.joinEpoch(this.now())
       await membership.updateSelf({ state: this.opts.standby === true ? 'standby' : 'joining', span: null, claimMs: epoch, prev: null })
@@ -459,7 +459,7 @@ export class Negotiator extends EventEmitter<NegotiatorEvents> {
     this.schedule(0)
   }
 
-  /** Where a pending record is pushed: the connected bootstrap peers, else any two connected peers. */
+  /** Where a pending record is pushed: the connected bootstrap peers, else any connected peers (at most three). */
   private pendingTargets (): string[] {
     const connected = this.opts.libp2p.getPeers().map(p => p.toString())
     const boot = (this.opts.bootstrapPeers ?? []).filter(p => connected.includes(p))
