@@ -127,8 +127,14 @@ export async function runNegotiated (o: NegotiatedOptions): Promise<NetResult> {
         const gone = (l: string | undefined): boolean => l === 'offline' || l === 'left'
         const det = await waitFor(() => survivors.every(n => gone(n.membership.view.get(victim.peerId)?.liveness)), timeoutMs, 10)
         result.detectMs = det == null ? null : Date.now() - tk
+        // The issue's bound: the victim's blocks served again at the replication the survivors'
+        // capacity allows, within the failure-detection time plus one heartbeat period.
+        const survivorsReach = effectiveReplication(survivors.map(n => Math.min(n.membership.selfState().capacity, o.blocks)), o.blocks, o.replication)
+        const restoredP = waitFor(() => truth(nodes, o.blocks).minReplication >= survivorsReach, timeoutMs, 10).then(r => r == null ? null : Date.now() - tk)
         const healed = await waitFor(() => truth(nodes, o.blocks).readyForInference && settled(nodes), timeoutMs, 25)
         result.healMs = healed == null ? null : Date.now() - tk
+        const restoredMs = await restoredP
+        result.extra = { ...result.extra, replicationRestoredMs: restoredMs, withinDetectPlusHeartbeat: restoredMs != null && result.detectMs != null && restoredMs <= result.detectMs + o.heartbeatMs }
       } else if (o.scenario === 'churn') {
         // Seeded random joins and crashes, one every 2 heartbeats, for 20 heartbeats.
         const r = rng(o.seed + 11)
@@ -178,7 +184,7 @@ export async function runNegotiated (o: NegotiatedOptions): Promise<NetResult> {
     result.bottleneckRatio = bound > 0 ? Math.round((bottleneckSum / Math.max(1, samples) / bound) * 1000) / 1000 : null
     result.moves = moves(nodes) - (o.scenario === 'cold-start' ? 0 : movesAtConvergence)
     result.movesPerNodePerHour = Math.round((result.moves / o.nodes / Math.max(1e-9, windowS / 3600)) * 100) / 100
-    result.extra = { planner: o.planner, replicationTarget: o.replication, replicationReachable: rEff, upperBound: Math.round(bound * 10) / 10, ...(coverable ? {} : { note: `the ${o.nodes} nodes' capacities cannot cover ${o.blocks} blocks: use more nodes or fewer --blocks` }) }
+    result.extra = { ...result.extra, planner: o.planner, replicationTarget: o.replication, replicationReachable: rEff, upperBound: Math.round(bound * 10) / 10, ...(coverable ? {} : { note: `the ${o.nodes} nodes' capacities cannot cover ${o.blocks} blocks: use more nodes or fewer --blocks` }) }
     return result
   } finally {
     await swarm?.stop()
