@@ -148,7 +148,7 @@ export class SwarmView {
     }
     // Newer than anything seen, signed by the owner: through gossip it proves the member is alive.
     // Through a snapshot it only updates the data; a dead member stays dead until it speaks itself.
-    if (source.kind === 'gossip' || !wasDead) {
+    if ((source.kind === 'gossip' && !sentBeforeDeath(existing, rec.timestampMs)) || !wasDead) {
       existing.lastHeardMs = Math.max(existing.lastHeardMs, heardAt)
       if (wasDead && source.kind === 'gossip') {
         existing.liveness = 'alive'
@@ -175,6 +175,13 @@ export class SwarmView {
     if (m == null) return { outcome: 'unknown-member', events: [], needRecord: true }
     if (hb.seq <= m.heartbeatSeq) return { outcome: 'stale', events: [], needRecord: false }
     if (hb.seq <= m.stateSeq && m.liveness === 'left') return { outcome: 'tombstoned', events: [], needRecord: false }
+    if (sentBeforeDeath(m, hb.timestampMs)) {
+      // Sent before we declared the member gone, and only now through the mesh (a crash is
+      // confirmed in ~100 ms, gossip of the last heartbeats can take longer): it says nothing about
+      // the member being alive now, and reviving it would make a ghost.
+      m.heartbeatSeq = hb.seq
+      return { outcome: 'stale', events: [], needRecord: false }
+    }
     m.heartbeatSeq = hb.seq
     m.lastHeardMs = now
     const events: SwarmEvent[] = []
@@ -323,4 +330,12 @@ export function computeCoverage (members: readonly MemberInfo[], totalBlocks: nu
     bottleneckThroughput: totalBlocks === 0 ? 0 : bottleneck,
     onlineNodes
   }
+}
+
+/**
+ * Whether a message the member signed at `sentAtMs` (its clock) predates the moment this node
+ * declared it offline or gone: such a message, arriving late, does not bring the member back.
+ */
+function sentBeforeDeath (m: Member, sentAtMs: number): boolean {
+  return (m.liveness === 'offline' || m.liveness === 'left') && m.offlineSinceMs != null && sentAtMs <= m.offlineSinceMs
 }

@@ -48,8 +48,14 @@ describe('swarm view', () => {
     const newer = record(a.id, { seq: 52n })
     v.applyRecord(newer, await signed(a.key, newer), 500, { kind: 'snapshot', heardAgoMs: 0, liveness: 'online' })
     expect(v.get(a.id)?.liveness).toBe('offline')
-    // Only the owner speaking again (fresh gossip, newer seq) brings it back.
-    const res = v.applyHeartbeat(a.id, { instance: 8n, seq: 60n, timestampMs: 0, state: 'online', recordSeq: 52n, loadingDone: 0, tokensSinceLast: 0 }, 600)
+    // A newer heartbeat the node sent just before it died (150 < 200), delivered late by the mesh:
+    // not a sign of life either.
+    expect(v.applyHeartbeat(a.id, { instance: 7n, seq: 55n, timestampMs: 150, state: 'online', recordSeq: 50n, loadingDone: 0, tokensSinceLast: 0 }, 550).outcome).toBe('stale')
+    const late = record(a.id, { seq: 56n, timestampMs: 190 })
+    v.applyRecord(late, await signed(a.key, late), 560, { kind: 'gossip' })
+    expect(v.get(a.id)?.liveness).toBe('offline')
+    // Only the owner speaking again (fresh gossip, newer seq, sent after it was declared gone) brings it back.
+    const res = v.applyHeartbeat(a.id, { instance: 8n, seq: 60n, timestampMs: 600, state: 'online', recordSeq: 52n, loadingDone: 0, tokensSinceLast: 0 }, 600)
     expect(res.events.map(e => e.type)).toContain('member-back')
     expect(v.get(a.id)?.liveness).toBe('alive')
   })
