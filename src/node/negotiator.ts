@@ -233,7 +233,12 @@ export class Negotiator extends EventEmitter<NegotiatorEvents> {
   private verdictFinal (round: number): boolean {
     const now = this.now()
     if (now < this.claimedAt + this.slotMs || now < this.lastArrivalFor(round) + this.quietMs) return false
-    return !this.opts.membership.view.live().some(m => m.state === 'joining' && m.record.span == null && m.record.claimMs + this.params.settleMs < round)
+    return !this.olderRoundPending(round)
+  }
+
+  /** Whether a newcomer of a round older than `round` is still pending (has not claimed) in our view. */
+  private olderRoundPending (round: number): boolean {
+    return this.opts.membership.view.live().some(m => m.state === 'joining' && m.record.span == null && m.record.claimMs + this.params.settleMs < round)
   }
 
   /**
@@ -365,7 +370,7 @@ export class Negotiator extends EventEmitter<NegotiatorEvents> {
         // Likewise it lets older rounds go first: a newcomer of an older round that has not claimed
         // yet is pending in our layout, and its claim, when it comes, is judged before ours.
         const quietAt = this.lastArrivalFor(d.round) + this.quietMs
-        const olderPending = membership.view.live().some(m => m.state === 'joining' && m.record.span == null && m.record.claimMs + this.params.settleMs < d.round!)
+        const olderPending = this.olderRoundPending(d.round)
         if ((this.now() < quietAt || olderPending) && this.now() < d.round + this.params.claimTtlMs / 4) {
           this.schedule(Math.max(1, olderPending ? this.slotMs : quietAt - this.now()))
           return
