@@ -1,0 +1,38 @@
+// npx tsx sim/bound/cli.ts [--nodes 20] [--blocks 48] [--seeds 1-6] [--iterations 200000] [--restarts 3]
+// For each seed's heterogeneous swarm (the one `npm run sim` negotiates), prints the planner's joint
+// cold-start plan and the best placement a seeded annealing search found, both as bottleneck / bound.
+import { parseArgs } from 'node:util'
+import { heterogeneous } from '../net/negotiated.ts'
+import { upperBound } from '../../src/protocols/coverage/index.ts'
+import { anneal, jointPlan } from './best-known.ts'
+
+function int (name: string, v: string, min: number): number {
+  const x = Number(v)
+  if (!Number.isInteger(x) || x < min) throw new Error(`--${name} must be an integer >= ${min}, got ${JSON.stringify(v)}`)
+  return x
+}
+
+try {
+  const { values } = parseArgs({ options: { nodes: { type: 'string', default: '20' }, blocks: { type: 'string', default: '48' }, seeds: { type: 'string', default: '1-6' }, iterations: { type: 'string', default: '200000' }, restarts: { type: 'string', default: '3' }, replication: { type: 'string', default: '2' } } })
+  const N = int('nodes', values.nodes, 1); const L = int('blocks', values.blocks, 1); const R = int('replication', values.replication, 1)
+  const [a, b] = values.seeds.split('-').map(s => int('seeds', s, 0))
+  const iterations = int('iterations', values.iterations, 0); const restarts = int('restarts', values.restarts, 1)
+  console.log('| seed | bound | planner (joint plan) | best found by search |')
+  console.log('|---|---|---|---|')
+  for (let seed = a; seed <= (b ?? a); seed++) {
+    const nodes = heterogeneous(seed, N)
+    const bound = upperBound(nodes, L)
+    const plan = jointPlan(nodes, L, R)
+    let best = -Infinity; let planned = -Infinity
+    for (let k = 0; k < restarts; k++) {
+      const res = anneal(nodes, plan, L, R, iterations, seed * 1000 + k)
+      if (k === 0) planned = -anneal(nodes, plan, L, R, 0, 0).quality[2]
+      best = Math.max(best, -res.quality[2])
+    }
+    const f = (x: number): string => `${x} (${(x / bound).toFixed(3)})`
+    console.log(`| ${seed} | ${bound.toFixed(1)} | ${f(planned)} | ${f(best)} |`)
+  }
+} catch (err) {
+  console.error(`error: ${(err as Error).message}`)
+  process.exit(2)
+}
