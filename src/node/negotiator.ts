@@ -80,6 +80,7 @@ export class Negotiator extends EventEmitter<NegotiatorEvents> {
   private lastRefreshAt = -Infinity
   /** Whether a refresh is under way (a newcomer waiting for a covered view starts one only then). */
   private refreshing = false
+  /** Whether our last decision was held (among other reasons) because the view did not cover our round. */
   private heldForCover = false
   /** Local time our current claim was published. */
   private claimedAt = 0
@@ -138,13 +139,13 @@ export class Negotiator extends EventEmitter<NegotiatorEvents> {
       return epoch
     }
     const epoch = await pending()
-    let taken = await this.pushPending()
+    const taken = await this.pushRecord(this.pendingTargets())
     if (taken === 0 && !(await membership.publishable(0))) {
       await membership.publishable(5000)
       if (this.running) await pending()
     } else if (taken > 0 && this.now() > epoch && this.running) {
       await pending()
-      taken = await this.pushPending()
+      await this.pushRecord(this.pendingTargets())
     }
     if (!this.running) return
     if (this.opts.planner === 'petals') {
@@ -482,11 +483,6 @@ export class Negotiator extends EventEmitter<NegotiatorEvents> {
       .slice(0, 8)
     await this.pushRecord(targets)
     this.schedule(0)
-  }
-
-  /** Pushes our pending record (see start). */
-  private async pushPending (): Promise<number> {
-    return await this.pushRecord(this.pendingTargets())
   }
 
   /** Whether a refresh has brought a bootstrap peer's view asked for after our join epoch. */
