@@ -11,7 +11,7 @@
 import { EventEmitter } from 'node:events'
 import { peerIdFromString } from '@libp2p/peer-id'
 import type { Logger } from 'pino'
-import { planSpan, planSpanPetals, resolveParams, type CoverageParams, type PlanMember, type PlanDecision } from '../protocols/coverage/index.ts'
+import { olderRoundOutstanding, planSpan, planSpanPetals, resolveParams, type CoverageParams, type PlanMember, type PlanDecision } from '../protocols/coverage/index.ts'
 import { seededRng } from '../protocols/routing/index.ts'
 import { COVERAGE_PROTOCOL, pushClaimOverStream, serveClaim } from '../protocols/negotiation/claim-stream.ts'
 import { PROTOCOL_MAJOR } from '../protocols/version.ts'
@@ -244,9 +244,11 @@ export class Negotiator extends EventEmitter<NegotiatorEvents> {
     return !this.olderRoundPending(round)
   }
 
-  /** Whether a newcomer of a round older than `round` is still pending (has not claimed) in our view. */
+  /** Whether an older round than `round` is still outstanding in our view (older-rounds.ts): a pending newcomer or a lost claim. */
   private olderRoundPending (round: number): boolean {
-    return this.opts.membership.view.live().some(m => m.state === 'joining' && m.record.span == null && m.record.claimMs + this.params.settleMs < round)
+    const inp = this.planInput()
+    const members = [...inp.members.filter(m => m.peerId !== inp.self.peerId), inp.self]
+    return olderRoundOutstanding({ totalBlocks: inp.totalBlocks, replication: inp.replication, members, params: inp.params, now: inp.now }, inp.self.peerId, round, this.params.settleMs)
   }
 
   /**
