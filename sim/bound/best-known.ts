@@ -72,8 +72,9 @@ export function anneal (nodes: readonly SearchNode[], starts: readonly number[],
       cq = q
       if (less(q, best.quality)) best = { starts: [...cur], quality: q }
     } else {
-      cur[i] = oi
+      // Undo in reverse order (j may equal i).
       if (j >= 0) cur[j] = oj
+      cur[i] = oi
     }
   }
   return best
