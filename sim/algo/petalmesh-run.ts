@@ -32,9 +32,10 @@ interface PNode {
 export function runPetalmesh (script: Script, s: RunnerSettings): RunnerOutput {
   const t0 = performance.now()
   const L = s.blocks
-  // Wait for gossip to reach everyone before planning a newcomer or trusting a claim.
+  // Wait for gossip to reach everyone before planning a newcomer or trusting a claim (this model has
+  // no covering refresh from bootstrap peers, so a round waits the whole gossip bound: lead = settle).
   const settleMs = Math.max(1, Math.ceil(s.latency.maxMs / s.slotMs)) * s.slotMs
-  const params: CoverageParams = resolveParams({ ...s.coverage, settleMs, reloadMs: s.reloadMs })
+  const params: CoverageParams = resolveParams({ ...s.coverage, settleMs, roundLeadMs: settleMs, reloadMs: s.reloadMs })
   const latency: LatencyModel = s.latency
   const world = createWorld(L, script.initial, latency, s.seed)
   const truth = createTruth([...script.initial], { L, R: s.replication, measureFrom: script.measureFrom, end: script.durationMs, trigger: script.trigger })

@@ -75,7 +75,7 @@ export const configSchema = z.object({
     replication: z.number().int().min(1).max(100).default(1).describe('Target number of servers per block'),
     standby: z.boolean().default(false).describe('Stay a spare: serve only to fill holes left by departed nodes'),
     planner: z.enum(['petalmesh', 'petals']).default('petalmesh').describe('petals = Petals\' own block selection, for side-by-side benchmarks only'),
-    settleMs: z.number().int().min(0).default(1000).describe('A new node or claim waits this long so every planner sees it before it counts'),
+    settleMs: z.number().int().min(0).default(1000).describe('A claim stands this long before it commits, so every planner sees it; a new node is placed half of it after its join epoch'),
     minGain: z.number().min(0).default(0.01).describe('Rebalance only when the bottleneck improves by more than this factor, counting the reload'),
     reloadMs: z.number().int().min(0).default(600_000).describe('Assumed downtime of one move (Petals reloading weights), charged against a rebalance'),
     publicName: z.string().max(256).regex(/^[^\u0000-\u001f\u007f]*$/, 'must not contain control characters').default('').describe('Name shown to other operators'),

@@ -2,7 +2,7 @@
 // spans through the node's record (gossip), settles them, and drives the Petals backend.
 //
 // Lifecycle of this node's span (what its record says):
-//   joining, no span   → announced, waiting `settleMs` so every planner sees it (a cohort)
+//   joining, no span   → announced, waiting for its round (join epoch + `roundLeadMs`, a cohort)
 //   joining + span     → a claim; every peer computes the same plan, so concurrent claims that
 //                        conflict are settled the same way everywhere; the loser re-plans at once
 //   loading + span     → claim settled, the backend loads the weights
@@ -160,7 +160,7 @@ export class Negotiator extends EventEmitter<NegotiatorEvents> {
     // First plan a quiet spell before our round (join epoch + settle): that run refreshes the view
     // from snapshots (while gossipsub meshes form, snapshots are how a newcomer learns its cohort),
     // so by the round what it brought is a quiet spell old and the round's decision need not wait.
-    this.schedule(Math.max(0, membership.selfState().claimMs + this.params.settleMs - this.quietMs - this.slotMs - this.now()))
+    this.schedule(Math.max(0, this.refreshFrom(membership.selfState().claimMs) - this.now()))
   }
 
   /** Petals' own policy (the benchmark baseline): choose greedily, no claims, periodic balance check. */
@@ -191,6 +191,15 @@ export class Negotiator extends EventEmitter<NegotiatorEvents> {
     this.unsubscribeBackend?.()
     await this.opts.libp2p.unhandle(COVERAGE_PROTOCOL).catch(() => {})
     await this.opts.backend.close().catch(() => {})
+  }
+
+  /**
+   * When a newcomer with join epoch `epoch` first refreshes its view: a quiet spell before its round
+   * (what it brings is old enough by the round not to hold the decision back), but not before the
+   * epoch (a refresh from a bootstrap peer asked after the epoch is what covers the round).
+   */
+  private refreshFrom (epoch: number): number {
+    return Math.max(epoch, epoch + this.params.roundLeadMs - this.quietMs - this.slotMs)
   }
 
   /** How long the view must not have grown before a newcomer claims (half a settle delay). */
@@ -248,7 +257,7 @@ export class Negotiator extends EventEmitter<NegotiatorEvents> {
   private olderRoundOpen (round: number): boolean {
     const inp = this.planInput()
     const members = [...inp.members.filter(m => m.peerId !== inp.self.peerId), inp.self]
-    return olderRoundOutstanding({ totalBlocks: inp.totalBlocks, replication: inp.replication, members, params: inp.params, now: inp.now }, inp.self.peerId, round, this.params.settleMs)
+    return olderRoundOutstanding({ totalBlocks: inp.totalBlocks, replication: inp.replication, members, params: inp.params, now: inp.now }, inp.self.peerId, round, this.params.roundLeadMs)
   }
 
   /**
@@ -258,14 +267,14 @@ export class Negotiator extends EventEmitter<NegotiatorEvents> {
    */
   private lastArrivalFor (round: number): number {
     // Arrivals up to a covering refresh for this round (see plan) are not in flight any more.
-    const covered = this.viewCovered != null && this.viewCovered.epoch + this.params.settleMs === round ? this.viewCovered.at : 0
+    const covered = this.viewCovered != null && this.viewCovered.epoch + this.params.roundLeadMs === round ? this.viewCovered.at : 0
     let last = 0
     for (const m of this.opts.membership.view.live()) {
       const at = this.arrivedAt.get(m.peerId)
       if (at == null || at <= last) continue
       const r = m.record
       const newcomer = m.state === 'joining' && (r.span == null || r.prev == null || r.prev.state === 'joining')
-      const itsRound = r.span == null ? r.claimMs + this.params.settleMs : r.claimMs
+      const itsRound = r.span == null ? r.claimMs + this.params.roundLeadMs : r.claimMs
       if (newcomer && itsRound > round) continue
       if (at <= covered) continue
       last = at
@@ -350,7 +359,7 @@ export class Negotiator extends EventEmitter<NegotiatorEvents> {
       // every half settle delay while it holds its claim back. (A claim's settle point needs no
       // refresh: a cohort member whose claim has not arrived is still pending in the view, and the
       // verdict accounts for it.)
-      const refreshFrom = self.claimMs + this.params.settleMs - this.quietMs - this.slotMs
+      const refreshFrom = this.refreshFrom(self.claimMs)
       // Also at once, whenever none is under way, while our round is not covered yet.
       const refreshDue = this.now() >= refreshFrom && (this.now() - this.lastRefreshAt >= this.params.settleMs / 2 || (!this.refreshing && !this.roundCovered()))
       if (self.state === 'joining' && self.span == null && refreshDue) {
@@ -427,9 +436,9 @@ export class Negotiator extends EventEmitter<NegotiatorEvents> {
       } else if (self.state === 'joining' && self.span != null) {
         // Re-check next slot (the verdict may be final by then), at the latest at the settle point.
         this.schedule(Math.max(1, Math.min(this.slotMs, this.settleAt(self.claimMs) - this.now())))
-      } else if (self.state === 'joining' && self.span == null && self.claimMs + this.params.settleMs > this.now()) {
+      } else if (self.state === 'joining' && self.span == null && self.claimMs + this.params.roundLeadMs > this.now()) {
         // A newcomer before its round: plan when its refresh is due, then at the round.
-        const next = this.lastRefreshAt < refreshFrom && refreshFrom > this.now() ? refreshFrom : self.claimMs + this.params.settleMs
+        const next = this.lastRefreshAt < refreshFrom && refreshFrom > this.now() ? refreshFrom : self.claimMs + this.params.roundLeadMs
         this.schedule(next - this.now())
       }
     } catch (err) {

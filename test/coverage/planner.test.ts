@@ -67,10 +67,12 @@ describe('planSpan on hand-checked swarms', () => {
       .toEqual({ action: 'serve', span: { start: 6, end: 10 }, reason: 'heal' })
   })
 
-  it('waits for the settle delay before joining negotiation', () => {
+  it('waits for its round (join epoch + round lead, half the settle delay unless set) before joining negotiation', () => {
     const self = member('a', 4, 1, 'joining', null, 1000)
-    expect(planSpan({ totalBlocks: L, replication: 1, self, members: [], now: 1500, params: { settleMs: 1000 } })).toEqual({ action: 'stay' })
-    expect(planSpan({ totalBlocks: L, replication: 1, self, members: [], now: 2000, params: { settleMs: 1000 } }).action).toBe('serve')
+    expect(planSpan({ totalBlocks: L, replication: 1, self, members: [], now: 1499, params: { settleMs: 1000 } })).toEqual({ action: 'stay' })
+    expect(planSpan({ totalBlocks: L, replication: 1, self, members: [], now: 1500, params: { settleMs: 1000 } }).action).toBe('serve')
+    expect(planSpan({ totalBlocks: L, replication: 1, self, members: [], now: 1999, params: { settleMs: 1000, roundLeadMs: 1000 } })).toEqual({ action: 'stay' })
+    expect(planSpan({ totalBlocks: L, replication: 1, self, members: [], now: 2000, params: { settleMs: 1000, roundLeadMs: 1000 } }).action).toBe('serve')
   })
 
   it('a serving node in a balanced swarm stays', () => {

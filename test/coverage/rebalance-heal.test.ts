@@ -145,9 +145,9 @@ describe('healing', () => {
 
 describe('healing while the swarm is still forming', () => {
   const now = 100_000
-  it('a spare stays spare while newcomers are inside their settle delay; it heals once none is', () => {
+  it('a spare stays spare while newcomers are before their round; it heals once none is', () => {
     const base = [online('A', 0, 12, 100), member('S', 12, 100, 'standby')]
-    const waiting = planSwarm({ totalBlocks: 24, replication: 1, members: [...base, member('N', 12, 100, 'joining', null, now - 500)], now })
+    const waiting = planSwarm({ totalBlocks: 24, replication: 1, members: [...base, member('N', 12, 100, 'joining', null, now - 300)], now })
     expect(waiting.actions).toEqual([])
     const eligible = planSwarm({ totalBlocks: 24, replication: 1, members: [...base, member('N', 12, 100, 'joining', null, now - 2000)], now })
     expect(eligible.actions).toEqual([{ peerId: 'N', decision: { action: 'serve', span: { start: 12, end: 24 }, reason: 'join' } }])
@@ -157,7 +157,7 @@ describe('healing while the swarm is still forming', () => {
 
   it('nobody heals while a newcomer is waiting, not even an over-replicated donor (docs/PROTOCOL.md vector 15)', () => {
     const view = [online('A', 0, 12, 100, 12, 0), online('C', 0, 12, 100, 12, 0), { ...online('B', 12, 24, 100, 12, 0), state: 'offline' as const }, member('S', 12, 100, 'standby', null, 0)]
-    expect(planSwarm({ totalBlocks: 24, replication: 1, members: [...view, member('N', 12, 100, 'joining', null, 9500)], now: 10_000 }).actions).toEqual([])
+    expect(planSwarm({ totalBlocks: 24, replication: 1, members: [...view, member('N', 12, 100, 'joining', null, 9700)], now: 10_000 }).actions).toEqual([])
   })
 
   it('an over-replicated donor heals a missing replica even if it started serving moments ago', () => {

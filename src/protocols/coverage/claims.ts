@@ -97,7 +97,7 @@ export function validateCohorts (ctx: RoundContext, cls: Classified): CohortOutc
     fixed.push(...committedThen.fixed)
     // The claimants of this round planned every node that was eligible then, not only themselves:
     // the re-run must too, or a round whose claims have not all arrived yet looks like a conflict.
-    const eligibleThen = pending.filter(p => p.since + ctx.params.settleMs <= since)
+    const eligibleThen = pending.filter(p => p.since + ctx.params.roundLeadMs <= since)
     const pool: RoundNode[] = [...eligibleThen, ...replanning, ...committedThen.pool].map(p => ({ ...p, state: 'joining' as const, span: null }))
     const spares: RoundNode[] = [...cls.spares, ...committedThen.spares]
     // Roll this cohort and the later ones back to before they claimed; later newcomers did not take
@@ -114,7 +114,7 @@ export function validateCohorts (ctx: RoundContext, cls: Classified): CohortOutc
     const pendingThen = pending.some(p => p.since <= since)
     const quiet = k === 0 && !pendingThen && !laterNewcomers && pool.length === 0
     // Newcomers announced before this round but not yet eligible in it were waiting then.
-    const waitingThen = pending.some(p => p.since <= since && p.since + ctx.params.settleMs > since)
+    const waitingThen = pending.some(p => p.since <= since && p.since + ctx.params.roundLeadMs > since)
     const r = planRound({ ...ctx, now: since }, fixed, pool, spares, quiet, waitingThen)
     const moved = new Map<string, Span>()
     for (const m of [...r.heals, ...r.moves]) moved.set(m.peerId, m.span)

@@ -10,9 +10,9 @@ import { resolveClaims, type ClaimsView } from './claims.ts'
  *   slot it re-plans in if that is sooner, so possibly still older than our round, and that claim,
  *   judged before ours, is not what we planned around (we placed it as a loser being re-planned).
  */
-export function olderRoundOutstanding (view: ClaimsView, self: string, round: number, settleMs: number): boolean {
+export function olderRoundOutstanding (view: ClaimsView, self: string, round: number, roundLeadMs: number): boolean {
   const others = view.members.filter(m => m.peerId !== self && m.state === 'joining')
-  if (others.some(m => m.span == null && (m.since ?? -Infinity) + settleMs < round)) return true
+  if (others.some(m => m.span == null && (m.since ?? -Infinity) + roundLeadMs < round)) return true
   const olderClaims = others.filter(m => m.span != null && (m.since ?? -Infinity) < round)
   if (olderClaims.length === 0) return false
   const losers = new Set(resolveClaims(view).losers)

@@ -70,7 +70,7 @@ export function planSwarm (view: SwarmView): SwarmPlan {
   let validUntil = Infinity
   if (Number.isFinite(now)) {
     const later = (t: number): void => { if (t > now && t < validUntil) validUntil = t }
-    for (const n of cls.waiting) later(n.since + params.settleMs)
+    for (const n of cls.waiting) later(n.since + params.roundLeadMs)
     for (const c of cls.claims) later(c.since + params.claimTtlMs + 1)
     for (const n of cls.established) if (n.state === 'online') later(n.since + params.cooldownMs)
   }
@@ -114,14 +114,15 @@ export function planSpan (input: PlanInput): PlanDecision {
 
 /**
  * Where a newcomer (or a loser) claims: the slot the validators will give it when they re-run its
- * round. Its round is announce + settle (lost claim + settle); claims made in that round or later
+ * round. Its round is its join epoch + the round lead (a loser's: lost claim + settle); claims made in that round or later
  * that reached us first are rolled back to the pending nodes they were then, and the round is planned
  * as of its own time. Without this a claimant that plans late, after some of its round's claims
  * arrived, plans a different layout from the one its round is judged by and loses.
  */
 function planAsOfRound (input: PlanInput, me: PlanMember, members: readonly PlanMember[], params: CoverageParams): PlanDecision | null {
   const since = me.since ?? -Infinity
-  const round = since + params.settleMs
+  // A newcomer's round is its epoch + the round lead; a loser's, its lost claim's round + settle.
+  const round = since + (me.span == null ? params.roundLeadMs : params.settleMs)
   const now = input.now ?? Infinity
   // A round long past (a stalled node) is not reopened: the claim is dated now and judged as new.
   if (!Number.isFinite(round) || !Number.isFinite(now) || round > now || now - round > params.claimTtlMs / 2) return null
@@ -137,12 +138,12 @@ function planAsOfRound (input: PlanInput, me: PlanMember, members: readonly Plan
       } else if (m.prev.state === 'standby') {
         asOfRound.push({ ...m, state: 'standby', span: null, prev: undefined })
       } else if (mSince === round) {
-        asOfRound.push({ ...m, state: 'joining', span: null, since: round - params.settleMs, prev: undefined })
+        asOfRound.push({ ...m, state: 'joining', span: null, since: round - params.roundLeadMs, prev: undefined })
       }
       continue
     }
     // Announced too late to be planned in this round: not there yet.
-    if (m.state === 'joining' && m.span == null && mSince + params.settleMs > round) continue
+    if (m.state === 'joining' && m.span == null && mSince + params.roundLeadMs > round) continue
     asOfRound.push(m)
   }
   const plan = planSwarm({ totalBlocks: input.totalBlocks, replication: input.replication, members: asOfRound, params: input.params, now })

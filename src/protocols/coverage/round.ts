@@ -75,7 +75,7 @@ export function classify (members: readonly PlanMember[], ctx: RoundContext): Cl
     }
     // Pending: no span, or online without a span.
     const p = { ...n, span: null }
-    if (!Number.isFinite(n.since) || now - n.since >= params.settleMs) out.eligible.push(p)
+    if (!Number.isFinite(n.since) || now - n.since >= params.roundLeadMs) out.eligible.push(p)
     else out.waiting.push(p)
   }
   return out

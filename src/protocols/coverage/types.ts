@@ -32,8 +32,15 @@ export interface PlanSelf extends PlanMember {
 }
 
 export interface CoverageParams {
-  /** A pending node joins negotiation this long after it announced (so every planner sees it first). */
+  /** A claim commits this long after it was published (so every planner sees it before it counts). */
   settleMs: number
+  /**
+   * A pending node's round (when it is planned for, and from when it counts in everyone's plans) is
+   * this long after the join epoch it announced. Default: half of settleMs. Its cohort's records
+   * reach the bootstrap peers before the epoch and a refresh from them covers the round, so the
+   * round need not wait a whole settle delay for gossip (negotiator.ts, PROTOCOL 15.2).
+   */
+  roundLeadMs: number
   /** A claim still `joining` after this long is ignored (its claimant vanished or stalled). */
   claimTtlMs: number
   /** Move only when the amortised bottleneck gain exceeds this factor (0.2 = +20 %). */
@@ -52,6 +59,7 @@ export interface CoverageParams {
 
 export const DEFAULT_COVERAGE_PARAMS: Readonly<CoverageParams> = Object.freeze({
   settleMs: 1000,
+  roundLeadMs: 500,
   claimTtlMs: 30_000,
   minGain: 0.01,
   reloadMs: 600_000,
@@ -97,5 +105,8 @@ export type PlanDecision =
   | { action: 'standby', reason: PlanReason }
 
 export function resolveParams (p: Partial<CoverageParams> | undefined): CoverageParams {
-  return { ...DEFAULT_COVERAGE_PARAMS, ...p }
+  const out = { ...DEFAULT_COVERAGE_PARAMS, ...p }
+  // The lead follows a configured settle delay unless it is given itself.
+  if (p?.roundLeadMs == null && p?.settleMs != null) out.roundLeadMs = Math.floor(p.settleMs / 2)
+  return out
 }
