@@ -1,0 +1,112 @@
+// A cold start of a new private swarm with real Petals backends (the Python stand-in of
+// test/fixtures/petals): three `petalmesh start` daemons launched together, none online yet (the
+// weights load slowly). Exactly one Petals server may start a new swarm (--new_swarm); the others
+// must bootstrap from it (--initial_peers), or the Petals swarm splits into islands whose servers
+// and clients never find each other. (Before the fix every server found nobody online and passed
+// --new_swarm.)
+import { afterAll, describe, expect, it } from 'vitest'
+import { mkdir, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { generateKeyPair, privateKeyToProtobuf } from '@libp2p/crypto/keys'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import { closedPort, killAllDaemons, makeTempDir, pollUntil, removeTempDirs, startDaemon, type Daemon } from '../helpers/cli.ts'
+import { argvRecords, freePort, killStandins, serverRecords, standinEnv } from '../petals-bridge/helpers.ts'
+
+let stateDir = ''
+afterAll(async () => {
+  await killAllDaemons()
+  if (stateDir !== '') killStandins(stateDir)
+  await removeTempDirs()
+})
+
+interface Box { dataDir: string, peerId: string, listen: string, addr: string, petalsPort: number }
+
+/** A node's data directory with its identity already in place, so every bootstrap address is known before any start. */
+async function prepare (): Promise<Box> {
+  const dataDir = await makeTempDir('petalmesh-islands-')
+  await mkdir(dataDir, { recursive: true, mode: 0o700 })
+  const key = await generateKeyPair('Ed25519')
+  await writeFile(join(dataDir, 'identity.key'), privateKeyToProtobuf(key), { mode: 0o600 })
+  const port = await closedPort()
+  const peerId = peerIdFromPrivateKey(key).toString()
+  const listen = `/ip4/127.0.0.1/tcp/${port}`
+  return { dataDir, peerId, listen, addr: `${listen}/p2p/${peerId}`, petalsPort: await freePort() }
+}
+
+/** The value list of an argparse `nargs='+'` option in an argv. */
+function optionValues (argv: string[], option: string): string[] | null {
+  const i = argv.indexOf(option)
+  if (i < 0) return null
+  const values: string[] = []
+  for (const a of argv.slice(i + 1)) {
+    if (a.startsWith('--')) break
+    values.push(a)
+  }
+  return values
+}
+
+describe('Petals cold start of a new private swarm (real daemons, Petals stand-in)', () => {
+  it('exactly one server starts the Petals swarm (--new_swarm); the others bootstrap from it', async () => {
+    stateDir = await makeTempDir('petalmesh-islands-standin-')
+    const boxes = await Promise.all([prepare(), prepare(), prepare()])
+    // Loading takes 8 × 600 ms: nobody is online while the others claim and launch, as with real
+    // weights (minutes). Each node can hold a third of the 24 blocks, so all three serve.
+    const env = standinEnv(stateDir, { PETALS_STANDIN_LOAD_MS_PER_BLOCK: '600' })
+    const daemons: Daemon[] = await Promise.all(boxes.map(async (b) => await startDaemon({
+      dataDir: b.dataDir,
+      listen: b.listen,
+      bootstrap: boxes.filter(o => o !== b).map(o => o.addr),
+      env,
+      args: [
+        '--set', 'petals.backend=petals',
+        '--set', 'petals.model=bigscience/bloom-560m',
+        '--set', `petals.port=${b.petalsPort}`,
+        '--set', 'petals.stopGraceMs=5000',
+        '--set', 'petals.swarmSeedWaitMs=30000',
+        '--set', 'swarm.totalBlocks=24',
+        '--set', 'swarm.capacity=8',
+        '--set', 'swarm.heartbeatMs=1000',
+        '--set', 'network.redialMs=200',
+        '--set', 'network.natTraversal=false'
+      ]
+    })))
+    try {
+      // Every node has launched its Petals server (the stand-in records each argv).
+      const records = await pollUntil(() => {
+        const exited = daemons.find(d => d.exit != null)
+        if (exited != null) throw new Error(`a daemon exited: ${exited.logText()}`)
+        const r = argvRecords(stateDir)
+        return r.length >= 3 && r
+      }, {
+        timeoutMs: 45_000, intervalMs: 200, what: 'three Petals servers to be launched'
+      }).catch((err: Error) => { throw new Error(`${err.message}\n${daemons.map(d => d.logText()).join('\n---\n')}`) })
+      const byNode = new Map(records.map(r => [boxes.find(b => r.cwd.startsWith(b.dataDir))!, r.argv]))
+      expect(byNode.size, 'one launch per node').toBe(3)
+      const founders = [...byNode].filter(([, argv]) => argv.includes('--new_swarm')).map(([b]) => b)
+      expect(founders.map(b => b.peerId), `exactly one --new_swarm:\n${records.map(r => r.argv.join(' ')).join('\n')}`).toHaveLength(1)
+      const [seed] = founders
+      // The seed is the one every node computes: the smallest peer id of the cohort.
+      expect(seed.peerId).toBe(boxes.map(b => b.peerId).sort()[0])
+
+      // The others bootstrap from the seed's Petals server, once its DHT is up.
+      const seedServer = await pollUntil(() => serverRecords(stateDir).find(s => s.port === seed.petalsPort && s.peerId != null), {
+        timeoutMs: 10_000, what: 'the seed\'s Petals server record'
+      })
+      const seedMaddr = `/ip4/127.0.0.1/tcp/${seed.petalsPort}/p2p/${seedServer.peerId}`
+      for (const [b, argv] of byNode) {
+        if (b === seed) continue
+        expect(argv.includes('--new_swarm')).toBe(false)
+        expect(optionValues(argv, '--initial_peers'), argv.join(' ')).toContain(seedMaddr)
+      }
+      // None of them failed to bootstrap: every server's DHT came up (the stand-in records its peer
+      // id only after its bootstrap succeeded) and nothing was restarted.
+      await pollUntil(() => serverRecords(stateDir).filter(s => s.peerId != null).length >= 3, { timeoutMs: 15_000, what: 'three Petals DHTs up' })
+      expect(argvRecords(stateDir)).toHaveLength(3)
+      for (const d of daemons) expect(d.logs.some(l => /Petals crashed/.test(l.msg)), d.logText()).toBe(false)
+    } finally {
+      for (const d of daemons) d.kill('SIGTERM')
+      await Promise.all(daemons.map(async d => await d.waitExit(15_000).catch(() => {})))
+      killStandins(stateDir)
+    }
+  }, 90_000)
+})
