@@ -72,14 +72,15 @@ describe('Petals cold start of a new private swarm (real daemons, Petals stand-i
     })))
     try {
       // Every node has launched its Petals server (the stand-in records each argv).
-      const records = await pollUntil(() => {
-        const exited = daemons.find(d => d.exit != null)
-        if (exited != null) throw new Error(`a daemon exited: ${exited.logText()}`)
+      const launched = await pollUntil(() => {
+        if (daemons.some(d => d.exit != null)) return 'exited' as const
         const r = argvRecords(stateDir)
         return r.length >= 3 && r
       }, {
         timeoutMs: 45_000, intervalMs: 200, what: 'three Petals servers to be launched'
       }).catch((err: Error) => { throw new Error(`${err.message}\n${daemons.map(d => d.logText()).join('\n---\n')}`) })
+      if (launched === 'exited') throw new Error(`a daemon exited:\n${daemons.filter(d => d.exit != null).map(d => d.logText()).join('\n---\n')}`)
+      const records = launched
       const byNode = new Map(records.map(r => [boxes.find(b => r.cwd.startsWith(b.dataDir))!, r.argv]))
       expect(byNode.size, 'one launch per node').toBe(3)
       const founders = [...byNode].filter(([, argv]) => argv.includes('--new_swarm')).map(([b]) => b)
