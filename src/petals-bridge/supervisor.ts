@@ -172,7 +172,7 @@ export class SupervisedBackend implements PetalsBackend {
 
   private async launch (span: Span, isRestart = false): Promise<void> {
     const peers = await this.initialPeers(span, isRestart)
-    if (peers == null) return // no longer wanted: the queued reconcile takes over
+    if (peers == null) return // no longer wanted (the queued reconcile takes over), or failed (retried like a crash)
     this.update({ state: 'starting', span, loading: null, dhtReady: false, restarts: this.current.restarts + (isRestart ? 1 : 0) })
     this.bridgeLog('info', `starting Petals on blocks ${span.start}:${span.end}`)
     const token = Symbol('run')
@@ -197,7 +197,7 @@ export class SupervisedBackend implements PetalsBackend {
     void handle.exited.then((exit) => this.enqueue(async () => { this.onExit(run, exit) }))
   }
 
-  /** The initial peers for this launch, or null if the launch was cancelled while waiting for them. */
+  /** The initial peers for this launch, or null if it does not happen now (cancelled while waiting, or the resolver failed). */
   private async initialPeers (span: Span, isRestart: boolean): Promise<string[] | null> {
     const resolvePeers = this.desired.resolvePeers
     if (resolvePeers == null) return [...this.desired.initialPeers]
@@ -212,8 +212,10 @@ export class SupervisedBackend implements PetalsBackend {
       return [...peers]
     } catch (err) {
       if (ctl.signal.aborted) return null
-      this.bridgeLog('warn', `could not resolve the initial peers (${(err as Error)?.message ?? String(err)}); using the last known ones`)
-      return [...this.desired.initialPeers]
+      // Not a reason to start a swarm of our own: a failed start, retried after the backoff.
+      this.bridgeLog('error', `could not get the initial peers: ${(err as Error)?.stack ?? String(err)}`)
+      this.onCrash(span, failureFromStartError(err))
+      return null
     } finally {
       if (this.launchWait === ctl) this.launchWait = null
     }

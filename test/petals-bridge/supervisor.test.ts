@@ -205,6 +205,24 @@ describe('supervised backend (simulated)', () => {
     expect(backend.status().state).toBe('stopped') // nothing launched after all
   })
 
+  it('a resolver that fails is a failed start (retried after the backoff), not a reason to start a new swarm', async () => {
+    const backend = createSimulatedBackend({ ...fast, restart: { backoffBaseMs: 10 } })
+    const logs: BackendLogLine[] = []
+    backend.onLog((l) => { logs.push(l) })
+    let calls = 0
+    const resolveInitialPeers = async (): Promise<string[]> => {
+      if (++calls === 1) throw new Error('view not ready')
+      return ['/ip4/127.0.0.1/tcp/4/p2p/QmSeed']
+    }
+    await backend.setSpan({ start: 0, end: 2 }, { resolveInitialPeers })
+    const online = await waitForStatus(backend, (s) => s.state === 'online')
+    expect(online.restarts).toBe(1)
+    expect(calls).toBe(2)
+    expect(logs.filter((l) => /Connecting to a private swarm/.test(l.text)).map((l) => l.text.replace(/^.*\] /, '')))
+      .toEqual(["Connecting to a private swarm, initial peers: ['/ip4/127.0.0.1/tcp/4/p2p/QmSeed']"])
+    await backend.close()
+  })
+
   it('close() during loading stops cleanly', async () => {
     const backend = createSimulatedBackend({ ...fast, loadMsPerBlock: 100 })
     await backend.setSpan({ start: 0, end: 10 })
