@@ -568,20 +568,25 @@ export class Negotiator extends EventEmitter<NegotiatorEvents> {
    */
   private async initialPeersFor (req: InitialPeersRequest): Promise<string[]> {
     const { log, membership } = this.opts
+    // A node that has just started may not know its peers yet (an operator-fixed span launches at
+    // once): it founds a swarm only once it has been in the swarm for a settle delay, as long as a
+    // new node takes to be seen by everyone, so that nodes started together agree on the seed.
+    const tooEarlyMs = (): number => this.params.settleMs - membership.uptimeMs()
     const first = this.seedDecision(req.restart)
     if (first.action === 'join') return first.initialPeers
-    if (first.action === 'found') {
+    if (first.action === 'found' && tooEarlyMs() <= 0) {
       log.info({ span: req.span }, 'no member\'s Petals DHT is up and this node is the swarm\'s seed: starting a new Petals swarm (--new_swarm)')
       return []
     }
     const waitMs = this.opts.seedWaitMs ?? 120_000
     const startedAt = this.now()
-    let seed = first.seed
-    log.info({ span: req.span, seed, waitMs }, 'no member\'s Petals DHT is up yet: waiting for the swarm\'s seed to start it before starting Petals')
+    let seed = first.action === 'wait' ? first.seed : membership.peerId
+    if (first.action === 'wait') log.info({ span: req.span, seed, waitMs }, 'no member\'s Petals DHT is up yet: waiting for the swarm\'s seed to start it before starting Petals')
     return await new Promise<string[]>((resolve) => {
       let queued = false
       const finish = (peers: string[]): void => {
         clearTimeout(deadline)
+        clearTimeout(settled)
         clearInterval(poll)
         membership.off('swarm', onSwarm)
         req.signal.removeEventListener('abort', onAbort)
@@ -595,7 +600,8 @@ export class Negotiator extends EventEmitter<NegotiatorEvents> {
           log.info({ initialPeers: d.initialPeers, waitedMs: this.now() - startedAt }, 'a member\'s Petals DHT is up: starting Petals')
           finish(d.initialPeers)
         } else if (d.action === 'found') {
-          log.info({ previousSeed: seed, waitedMs: this.now() - startedAt }, 'this node is now the swarm\'s seed: starting a new Petals swarm (--new_swarm)')
+          if (tooEarlyMs() > 0) return // the settle timer checks again
+          log.info({ previousSeed: seed === membership.peerId ? null : seed, waitedMs: this.now() - startedAt }, 'this node is the swarm\'s seed: starting a new Petals swarm (--new_swarm)')
           finish([])
         } else if (d.seed !== seed) {
           log.info({ seed: d.seed, previousSeed: seed }, 'the swarm\'s seed changed: waiting for it')
@@ -617,6 +623,7 @@ export class Negotiator extends EventEmitter<NegotiatorEvents> {
       // Also re-decide now and then: liveness changes by timeout are the view's own events, but a
       // missed one must not leave us waiting until the deadline.
       const poll = setInterval(onSwarm, Math.max(250, this.opts.tickMs ?? 1000))
+      const settled = setTimeout(onSwarm, Math.max(0, tooEarlyMs()))
       membership.on('swarm', onSwarm)
       req.signal.addEventListener('abort', onAbort, { once: true })
     })

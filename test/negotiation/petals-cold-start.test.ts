@@ -46,12 +46,12 @@ function optionValues (argv: string[], option: string): string[] | null {
 }
 
 /** Starts `n` daemons with real Petals backends (the stand-in) at once, each bootstrapping from the others. */
-async function coldStart (n: number, opts: { standin: Record<string, string>, seedWaitMs: number, capacity: number }): Promise<{ boxes: Box[], daemons: Daemon[], stateDir: string }> {
+async function coldStart (n: number, opts: { standin: Record<string, string>, seedWaitMs: number, capacity: number, args?: (i: number) => string[] }): Promise<{ boxes: Box[], daemons: Daemon[], stateDir: string }> {
   const stateDir = await makeTempDir('petalmesh-islands-standin-')
   stateDirs.push(stateDir)
   const boxes = await Promise.all(Array.from({ length: n }, async () => await prepare()))
   const env = standinEnv(stateDir, opts.standin)
-  const daemons = await Promise.all(boxes.map(async (b) => await startDaemon({
+  const daemons = await Promise.all(boxes.map(async (b, i) => await startDaemon({
     dataDir: b.dataDir,
     listen: b.listen,
     bootstrap: boxes.filter(o => o !== b).map(o => o.addr),
@@ -66,7 +66,8 @@ async function coldStart (n: number, opts: { standin: Record<string, string>, se
       '--set', `swarm.capacity=${opts.capacity}`,
       '--set', 'swarm.heartbeatMs=1000',
       '--set', 'network.redialMs=200',
-      '--set', 'network.natTraversal=false'
+      '--set', 'network.natTraversal=false',
+      ...(opts.args?.(i) ?? [])
     ]
   })))
   return { boxes, daemons, stateDir }
@@ -93,35 +94,50 @@ async function stopAll (daemons: Daemon[], stateDir: string): Promise<void> {
   killStandins(stateDir)
 }
 
+/** Exactly one server started with --new_swarm, the others with --initial_peers naming it; every DHT up, nothing restarted. */
+async function expectOneSwarm (boxes: Box[], daemons: Daemon[], stateDir: string): Promise<void> {
+  const byNode = await launches(boxes, daemons, stateDir)
+  const records = argvRecords(stateDir)
+  const founders = [...byNode].filter(([, argv]) => argv.includes('--new_swarm')).map(([b]) => b)
+  expect(founders.map(b => b.peerId), `exactly one --new_swarm:\n${records.map(r => r.argv.join(' ')).join('\n')}`).toHaveLength(1)
+  const [seed] = founders
+  const seedDaemon = daemons[boxes.indexOf(seed)]
+  expect(seedDaemon.logs.some(l => /this node is (now )?the swarm's seed/.test(l.msg)), seedDaemon.logText()).toBe(true)
+
+  // The others bootstrap from the seed's Petals server, once its DHT is up.
+  const seedServer = await pollUntil(() => serverRecords(stateDir).find(s => s.port === seed.petalsPort && s.peerId != null), {
+    timeoutMs: 10_000, what: 'the seed\'s Petals server record'
+  })
+  const seedMaddr = `/ip4/127.0.0.1/tcp/${seed.petalsPort}/p2p/${seedServer.peerId}`
+  for (const [b, argv] of byNode) {
+    if (b === seed) continue
+    expect(argv.includes('--new_swarm')).toBe(false)
+    expect(optionValues(argv, '--initial_peers'), argv.join(' ')).toContain(seedMaddr)
+  }
+  // None of them failed to bootstrap: every server's DHT came up (the stand-in records its peer
+  // id only after its bootstrap succeeded) and nothing was restarted.
+  await pollUntil(() => serverRecords(stateDir).filter(s => s.peerId != null).length >= boxes.length, { timeoutMs: 15_000, what: 'every Petals DHT up' })
+  expect(argvRecords(stateDir)).toHaveLength(boxes.length)
+  for (const d of daemons) expect(d.logs.some(l => /Petals crashed/.test(l.msg)), d.logText()).toBe(false)
+}
+
 describe('Petals cold start of a new private swarm (real daemons, Petals stand-in)', () => {
   it('exactly one server starts the Petals swarm (--new_swarm); the others bootstrap from it', async () => {
     // Loading takes 8 × 600 ms: nobody is online while the others claim and launch, as with real
     // weights (minutes). Each node can hold a third of the 24 blocks, so all three serve.
     const { boxes, daemons, stateDir } = await coldStart(3, { standin: { PETALS_STANDIN_LOAD_MS_PER_BLOCK: '600' }, seedWaitMs: 30_000, capacity: 8 })
     try {
-      const byNode = await launches(boxes, daemons, stateDir)
-      const records = argvRecords(stateDir)
-      const founders = [...byNode].filter(([, argv]) => argv.includes('--new_swarm')).map(([b]) => b)
-      expect(founders.map(b => b.peerId), `exactly one --new_swarm:\n${records.map(r => r.argv.join(' ')).join('\n')}`).toHaveLength(1)
-      const [seed] = founders
-      const seedDaemon = daemons[boxes.indexOf(seed)]
-      expect(seedDaemon.logs.some(l => /this node is (now )?the swarm's seed/.test(l.msg)), seedDaemon.logText()).toBe(true)
+      await expectOneSwarm(boxes, daemons, stateDir)
+    } finally {
+      await stopAll(daemons, stateDir)
+    }
+  }, 90_000)
 
-      // The others bootstrap from the seed's Petals server, once its DHT is up.
-      const seedServer = await pollUntil(() => serverRecords(stateDir).find(s => s.port === seed.petalsPort && s.peerId != null), {
-        timeoutMs: 10_000, what: 'the seed\'s Petals server record'
-      })
-      const seedMaddr = `/ip4/127.0.0.1/tcp/${seed.petalsPort}/p2p/${seedServer.peerId}`
-      for (const [b, argv] of byNode) {
-        if (b === seed) continue
-        expect(argv.includes('--new_swarm')).toBe(false)
-        expect(optionValues(argv, '--initial_peers'), argv.join(' ')).toContain(seedMaddr)
-      }
-      // None of them failed to bootstrap: every server's DHT came up (the stand-in records its peer
-      // id only after its bootstrap succeeded) and nothing was restarted.
-      await pollUntil(() => serverRecords(stateDir).filter(s => s.peerId != null).length >= 3, { timeoutMs: 15_000, what: 'three Petals DHTs up' })
-      expect(argvRecords(stateDir)).toHaveLength(3)
-      for (const d of daemons) expect(d.logs.some(l => /Petals crashed/.test(l.msg)), d.logText()).toBe(false)
+  it('the same with operator-fixed spans (swarm.span), where every server is launched as its node starts', async () => {
+    const spans = ['0:8', '8:16', '16:24']
+    const { boxes, daemons, stateDir } = await coldStart(3, { standin: { PETALS_STANDIN_LOAD_MS_PER_BLOCK: '600' }, seedWaitMs: 30_000, capacity: 8, args: (i) => ['--set', `swarm.span=${spans[i]}`] })
+    try {
+      await expectOneSwarm(boxes, daemons, stateDir)
     } finally {
       await stopAll(daemons, stateDir)
     }
