@@ -352,6 +352,7 @@ export async function startNode (opts: NodeOptions): Promise<PetalmeshNode> {
         planner: config.swarm.planner,
         bootstrapPeers: config.bootstrap.flatMap(a => { const id = a.split('/p2p/')[1]; return id == null || id === '' ? [] : [id.split('/')[0]] }),
         petals: opts.petalsBaseline,
+        seedWaitMs: config.petals.swarmSeedWaitMs,
         now: opts.now
       })
       await negotiator.start()

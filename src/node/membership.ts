@@ -373,18 +373,23 @@ export class Membership extends EventEmitter<MembershipEvents> {
   }
 
   /** Changes what this node announces; publishes a new record when anything changed. */
-  async updateSelf (patch: Partial<SelfState>): Promise<void> {
+  /**
+   * Changes our own state and publishes a record if peers need to know. `publish` forces a record
+   * for a change that would otherwise ride on the next one (the negotiator asks for it when a real
+   * Petals server is launched and when its DHT comes up or goes: other servers bootstrap from it).
+   */
+  async updateSelf (patch: Partial<SelfState>, opts: { publish?: boolean } = {}): Promise<void> {
     const prev = this.self
     const next = { ...prev, ...patch }
     const changed = JSON.stringify(next) !== JSON.stringify(prev)
     this.self = next
     // Loading progress alone rides on heartbeats (loading_done): a full record per loaded block
     // would make every peer re-plan for nothing. Likewise the Petals server's own steps before we
-    // serve (starting, loading): nobody uses the Petals details of a node that is not online
-    // (initial peers and routes take online servers only), and the ONLINE record carries them. In a
-    // cold start these steps were half of all records, each one a signature check on every member.
+    // serve (starting, loading): routes take online servers only, and the ONLINE record carries
+    // them (the steps a real server's peers bootstrap from are published on request, see above). In
+    // a cold start these steps were half of all records, each one a signature check on every member.
     const loadingStep = (s: SelfState): string => JSON.stringify({ ...s, loading: s.loading?.total ?? null, petals: s.state === 'online' ? s.petals : null })
-    const onlyProgress = changed && loadingStep(next) === loadingStep(prev)
+    const onlyProgress = changed && loadingStep(next) === loadingStep(prev) && opts.publish !== true
     if (changed && !onlyProgress && this.running && this.announced && this.opts.role === 'server') await this.publishRecord()
   }
 

@@ -16,10 +16,11 @@ import { seededRng } from '../protocols/routing/index.ts'
 import { COVERAGE_PROTOCOL, pushClaimOverStream, serveClaim } from '../protocols/negotiation/claim-stream.ts'
 import { PROTOCOL_MAJOR } from '../protocols/version.ts'
 import type { Span } from '../protocols/types.ts'
-import type { PetalsBackend, BackendStatus } from '../petals-bridge/index.ts'
+import type { PetalsBackend, BackendStatus, InitialPeersRequest } from '../petals-bridge/index.ts'
 import type { Membership } from './membership.ts'
 import type { PetalmeshLibp2p } from './libp2p.ts'
 import { sameSpan, type SwarmEvent } from './swarm-view.ts'
+import { chooseInitialPeers, petalsLaunched, type SeedDecision } from './petals-seed.ts'
 
 export interface NegotiatorOptions {
   libp2p: PetalmeshLibp2p
@@ -43,6 +44,11 @@ export interface NegotiatorOptions {
   /** Peer ids of the bootstrap nodes: asked first when the view is refreshed before a decision. */
   bootstrapPeers?: readonly string[]
   petals?: { startJitterMs?: number, rebalanceMs?: number, seed?: number }
+  /**
+   * Longest wait for a member's Petals DHT before a server that is not the swarm's seed starts a
+   * new swarm anyway (petals.swarmSeedWaitMs; real Petals backends only).
+   */
+  seedWaitMs?: number
   now?: () => number
 }
 
@@ -540,31 +546,117 @@ export class Negotiator extends EventEmitter<NegotiatorEvents> {
   }
 
   private async setBackendSpan (span: Span | null): Promise<void> {
-    const { membership, backend } = this.opts
-    // Petals servers of the swarm (other than our own) are the new server's initial peers.
-    const initialPeers = membership.view.live().flatMap(m => m.state === 'online' ? (m.record.petals?.multiaddrs ?? []) : []).slice(0, 16)
+    const { backend } = this.opts
+    // A real Petals server asks for its initial peers right before each launch (they may have to be
+    // waited for, see initialPeersFor); the simulated one joins no DHT and never waits.
+    const opts = backend.needsInitialPeers
+      ? { resolveInitialPeers: async (req: InitialPeersRequest) => await this.initialPeersFor(req) }
+      : { initialPeers: this.seedDecision(false).initialPeers }
     try {
-      await backend.setSpan(span, { initialPeers })
+      await backend.setSpan(span, opts)
     } catch (err) {
       this.opts.log.error({ err: (err as Error).message, span }, 'the Petals backend refused the span')
     }
   }
 
+  /** chooseInitialPeers over the current view (petals-seed.ts), with the peers as a list ([] unless joining). */
+  private seedDecision (restart: boolean): SeedDecision & { initialPeers: string[] } {
+    const { membership, backend } = this.opts
+    const d = chooseInitialPeers({
+      self: { peerId: membership.peerId, petalsPeerId: backend.status().petalsPeerId, launched: restart },
+      members: membership.view.live().map(m => ({ peerId: m.peerId, state: m.state, petals: m.record.petals }))
+    })
+    return { ...d, initialPeers: d.action === 'join' ? d.initialPeers : [] }
+  }
+
+  /**
+   * The initial peers of a Petals server about to launch: the servers whose DHT is up; if none is,
+   * [] (--new_swarm) for the swarm's seed only. Any other node waits, without blocking anything
+   * (the backend sits in `waiting`), re-deciding on every change of the view, until a DHT is up or
+   * the seed changes to us; after seedWaitMs it founds a swarm anyway and says why.
+   */
+  private async initialPeersFor (req: InitialPeersRequest): Promise<string[]> {
+    const { log, membership } = this.opts
+    // A node that has just started may not know its peers yet (an operator-fixed span launches at
+    // once): it founds a swarm only once it has been in the swarm for a settle delay, as long as a
+    // new node takes to be seen by everyone, so that nodes started together agree on the seed.
+    const tooEarlyMs = (): number => this.params.settleMs - membership.uptimeMs()
+    const first = this.seedDecision(req.restart)
+    if (first.action === 'join') return first.initialPeers
+    if (first.action === 'found' && tooEarlyMs() <= 0) {
+      log.info({ span: req.span }, 'no member\'s Petals DHT is up and this node is the swarm\'s seed: starting a new Petals swarm (--new_swarm)')
+      return []
+    }
+    const waitMs = this.opts.seedWaitMs ?? 120_000
+    const startedAt = this.now()
+    let seed = first.action === 'wait' ? first.seed : membership.peerId
+    if (first.action === 'wait') log.info({ span: req.span, seed, waitMs }, 'no member\'s Petals DHT is up yet: waiting for the swarm\'s seed to start it before starting Petals')
+    return await new Promise<string[]>((resolve) => {
+      let queued = false
+      const finish = (peers: string[]): void => {
+        clearTimeout(deadline)
+        clearTimeout(settled)
+        clearInterval(poll)
+        membership.off('swarm', onSwarm)
+        req.signal.removeEventListener('abort', onAbort)
+        resolve(peers)
+      }
+      const check = (): void => {
+        queued = false
+        if (req.signal.aborted || !this.running) return
+        const d = this.seedDecision(req.restart)
+        if (d.action === 'join') {
+          log.info({ initialPeers: d.initialPeers, waitedMs: this.now() - startedAt }, 'a member\'s Petals DHT is up: starting Petals')
+          finish(d.initialPeers)
+        } else if (d.action === 'found') {
+          if (tooEarlyMs() > 0) return // the settle timer checks again
+          log.info({ previousSeed: seed === membership.peerId ? null : seed, waitedMs: this.now() - startedAt }, 'this node is the swarm\'s seed: starting a new Petals swarm (--new_swarm)')
+          finish([])
+        } else if (d.seed !== seed) {
+          log.info({ seed: d.seed, previousSeed: seed }, 'the swarm\'s seed changed: waiting for it')
+          seed = d.seed
+        }
+      }
+      // Swarm events come in bursts: decide once per burst.
+      const onSwarm = (): void => { if (!queued) { queued = true; setImmediate(check) } }
+      const onAbort = (): void => { finish([]) } // the launch is no longer wanted: the backend ignores the answer
+      const deadline = setTimeout(() => {
+        log.warn({ seed, waitedMs: this.now() - startedAt, span: req.span },
+          `no member's Petals DHT came up within petals.swarmSeedWaitMs (${waitMs} ms): starting a new Petals swarm (--new_swarm) anyway. ` +
+          `This server forms a Petals swarm of its own (an island): clients and servers that bootstrap from the others cannot find it. ` +
+          `The swarm's seed (${seed}) did not report its Petals DHT up: check that node's Petals log (petals/logs/petals.log in its data directory) ` +
+          'and that this host can reach its Petals port; raise petals.swarmSeedWaitMs if Petals takes longer than that to start there. ' +
+          'Once the swarm is up, restart this node (or let it move) to join it.')
+        finish([])
+      }, waitMs)
+      // Also re-decide now and then: liveness changes by timeout are the view's own events, but a
+      // missed one must not leave us waiting until the deadline.
+      const poll = setInterval(onSwarm, Math.max(250, this.opts.tickMs ?? 1000))
+      const settled = setTimeout(onSwarm, Math.max(0, tooEarlyMs()))
+      membership.on('swarm', onSwarm)
+      req.signal.addEventListener('abort', onAbort, { once: true })
+    })
+  }
+
   private onBackend (s: BackendStatus): void {
     const { membership } = this.opts
     const self = membership.selfState()
-    const petals = s.petalsPeerId == null ? null : { peerId: s.petalsPeerId, multiaddrs: s.petalsMultiaddrs, torchDtype: self.petals?.torchDtype ?? '', quantType: self.petals?.quantType ?? '', adapters: self.petals?.adapters ?? [], state: s.state }
+    const petals = s.petalsPeerId == null ? null : { peerId: s.petalsPeerId, multiaddrs: s.petalsMultiaddrs, torchDtype: self.petals?.torchDtype ?? '', quantType: self.petals?.quantType ?? '', adapters: self.petals?.adapters ?? [], state: s.state, dhtReady: s.dhtReady }
+    // Other real Petals servers bootstrap from ours or wait for it (petals-seed.ts): they must learn
+    // at once that it was launched and when its DHT comes up or goes, not with our next record.
+    const publish = this.opts.backend.needsInitialPeers &&
+      (petalsLaunched(self.petals?.state) !== petalsLaunched(s.state) || (self.petals?.dhtReady === true) !== s.dhtReady)
     if (s.state === 'online' && sameSpan(s.span, self.span) && (self.state === 'loading' || self.state === 'online')) {
       if (self.state !== 'online') this.opts.log.info({ span: s.span }, 'serving blocks')
       this.hasLoaded = true
-      void membership.updateSelf({ state: 'online', loading: null, petals })
+      void membership.updateSelf({ state: 'online', loading: null, petals }, { publish })
     } else if ((s.state === 'loading' || s.state === 'starting') && self.state === 'loading' && sameSpan(s.span, self.span)) {
-      void membership.updateSelf({ loading: s.loading ?? self.loading, petals })
+      void membership.updateSelf({ loading: s.loading ?? self.loading, petals }, { publish })
     } else if (s.state === 'failed') {
       this.opts.log.error({ error: s.lastError }, 'the Petals server keeps failing: going standby')
-      void membership.updateSelf({ state: 'standby', span: null, loading: null, petals, prev: null })
+      void membership.updateSelf({ state: 'standby', span: null, loading: null, petals, prev: null }, { publish })
     } else {
-      void membership.updateSelf({ petals })
+      void membership.updateSelf({ petals }, { publish })
     }
   }
 }

@@ -79,6 +79,8 @@ export const petalsConfigSchema = z.object({
     .describe('Petals server identity (libp2p RSA key) file; null = petals/identity.key in the node\'s data directory'),
   restart: restartPolicySchema.prefault({})
     .describe('Automatic restart of a crashed Petals server: exponential backoff, at most maxRestarts crashes per windowMs'),
+  swarmSeedWaitMs: z.number().int().min(0).default(120_000)
+    .describe('While no member\'s Petals DHT is up, only the swarm\'s seed (one node, the same in every view) starts a new Petals swarm and the others wait for it; after this long a waiting server starts a swarm of its own anyway (an island) and warns'),
   stopGraceMs: z.number().int().min(0).default(30_000)
     .describe('Time Petals gets to stop after SIGINT (announce offline, shut down) before SIGKILL'),
   stuckDownloadRetries: z.number().int().min(1).default(3)

@@ -1,7 +1,7 @@
 // The Petals bridge: knows Petals (its CLI, logs, identity files, process model) and nothing about gossip.
 // It takes a span and reports lifecycle events.
 
-export type { BackendState, BackendStatus, BackendError, BackendLogLine, LogSource, PetalsBackend, SetSpanOptions } from './types.ts'
+export type { BackendState, BackendStatus, BackendError, BackendLogLine, LogSource, PetalsBackend, SetSpanOptions, InitialPeersRequest, InitialPeersResolver } from './types.ts'
 
 export { toNodeState } from './node-state.ts'
 

@@ -1,5 +1,6 @@
 // Petals' output -> typed lifecycle events (reference §2.2-2.6 and §9):
-//   "Running a server on [...]"          -> dht_ready (peer ID = last /p2p/ component)
+//   "Running a server on [...]"          -> dht_ready (peer ID = last /p2p/ component; dhtServer false
+//                                           after "This server is accessible via relays")
 //   "Announced that blocks ... are joining" -> joining (span)
 //   "Loaded <model> block i"             -> loading i/n
 //   "Started"                            -> online
@@ -18,7 +19,12 @@ export type PetalsEvent =
   | Base & { event: 'version', version: string }
   | Base & { event: 'dht_prefix', prefix: string }
   | Base & { event: 'swarm', swarm: 'public' | 'private', initialPeers: string[] }
-  | Base & { event: 'dht_ready', peerId: string | null, multiaddrs: string[] }
+  /**
+   * The server's DHT is up. `dhtServer` is false when Petals said "This server is accessible via
+   * relays": its DHT then runs in client mode (petals server.py:137-147) and answers no pings
+   * (hivemind dht/protocol.py:73-74), so it cannot be another server's initial peer.
+   */
+  | Base & { event: 'dht_ready', peerId: string | null, multiaddrs: string[], dhtServer: boolean }
   | Base & { event: 'joining', span: Span }
   | Base & { event: 'loading', block: number, done: number, total: number }
   | Base & { event: 'throughput', tokensPerSec: number, blocks: number }
@@ -64,6 +70,7 @@ export class PetalsLogParser {
   private loaded = 0
   private downloadFailures = 0
   private sawDiskSpace = false
+  private viaRelays = false
   private crashed = false
   private lastWasRecord = false
   private recordRecoverable = false
@@ -93,6 +100,8 @@ export class PetalsLogParser {
     if ((match = /^Running Petals (\S+)/.exec(message)) != null) {
       this.reset()
       events.push({ event: 'version', time, version: match[1] })
+    } else if ((match = /^This server is accessible (directly|via relays)$/.exec(message)) != null) {
+      this.viaRelays = match[1] === 'via relays'
     } else if ((match = /^Using DHT prefix: (.+)$/.exec(message)) != null) {
       events.push({ event: 'dht_prefix', time, prefix: match[1] })
     } else if (message === 'Connecting to the public swarm') {
@@ -102,7 +111,7 @@ export class PetalsLogParser {
     } else if ((match = /^Running a server on \[(.*)\]$/.exec(message)) != null) {
       const multiaddrs = [...match[1].matchAll(/'([^']*)'/g)].map((m) => m[1])
       const peerId = multiaddrs.map((m) => /\/p2p\/([^/]+)\/?$/.exec(m)?.[1]).find((id) => id != null) ?? null
-      events.push({ event: 'dht_ready', time, peerId, multiaddrs })
+      events.push({ event: 'dht_ready', time, peerId, multiaddrs, dhtServer: !this.viaRelays })
     } else if ((match = /^Announced that blocks (.+) are joining$/.exec(message)) != null) {
       this.span = spanOf(parseBlockList(match[1]))
       this.loaded = 0
@@ -173,6 +182,7 @@ export class PetalsLogParser {
     this.loaded = 0
     this.downloadFailures = 0
     this.sawDiskSpace = false
+    this.viaRelays = false
     this.crashed = false
   }
 }

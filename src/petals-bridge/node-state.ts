@@ -5,6 +5,7 @@ import type { BackendState } from './types.ts'
 
 const MAP: Readonly<Record<BackendState, NodeState>> = {
   stopped: 'standby',
+  waiting: 'joining', // a span to serve, not launched yet (waiting for the swarm's seed)
   starting: 'joining',
   loading: 'loading',
   online: 'online',

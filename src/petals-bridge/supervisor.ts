@@ -1,11 +1,13 @@
 // The backend state machine shared by the real and the simulated backend:
 //
-//   stopped --setSpan(s)--> starting --joining--> loading --Started--> online
-//      ^                       |  \_____________________|__________________|
-//      |                       v        (exit, not requested)
-//      |                    crashed --backoff--> starting ...   (more than maxRestarts in window -> failed)
+//   stopped --setSpan(s)--> [waiting] --> starting --joining--> loading --Started--> online
+//      ^                                    |  \_____________________|__________________|
+//      |                                    v        (exit, not requested)
+//      |                                 crashed --backoff--> starting ...   (more than maxRestarts in window -> failed)
 //      +-- stopping <-- setSpan(null) / new span (graceful stop, then start on the new span)
 //
+// `waiting` only with SetSpanOptions.resolveInitialPeers: the launch waits for its initial peers
+// (a restart after a crash waits in `crashed`). A change of span or close() cancels the wait.
 // All transitions run one at a time on a queue; process events update status directly.
 
 import type { Span } from '../protocols/types.ts'
@@ -18,7 +20,7 @@ import type { BridgeLogger } from './logger.ts'
 import { RestartPolicy } from './restart-policy.ts'
 import type { RestartPolicyOptions } from './restart-policy.ts'
 import type { RunExit, RunHandle, Runner } from './runner.ts'
-import type { BackendLogLine, BackendStatus, PetalsBackend, SetSpanOptions } from './types.ts'
+import type { BackendLogLine, BackendStatus, InitialPeersResolver, PetalsBackend, SetSpanOptions } from './types.ts'
 
 export interface SupervisorOptions {
   runner: Runner
@@ -54,6 +56,7 @@ export function failureFromStartError (err: unknown): Failure {
 
 export class SupervisedBackend implements PetalsBackend {
   readonly kind: 'petals' | 'simulated'
+  readonly needsInitialPeers: boolean
   private readonly runner: Runner
   private readonly policy: RestartPolicy
   private readonly restart: RestartPolicyOptions
@@ -62,7 +65,9 @@ export class SupervisedBackend implements PetalsBackend {
   private readonly now: () => number
   private readonly onClosed: (() => void) | undefined
   private current: BackendStatus
-  private desired: { span: Span | null, initialPeers: string[] } = { span: null, initialPeers: [] }
+  private desired: { span: Span | null, initialPeers: string[], resolvePeers: InitialPeersResolver | null } = { span: null, initialPeers: [], resolvePeers: null }
+  /** A launch waiting for its initial peers: aborted when that launch is no longer wanted. */
+  private launchWait: AbortController | null = null
   private run: CurrentRun | null = null
   private failedSpan: Span | null = null
   private restartTimer: { timer: NodeJS.Timeout, span: Span } | null = null
@@ -74,6 +79,8 @@ export class SupervisedBackend implements PetalsBackend {
   constructor (opts: SupervisorOptions) {
     this.runner = opts.runner
     this.kind = opts.runner.kind
+    // Only a real Petals server joins a DHT that initial peers must lead to.
+    this.needsInitialPeers = opts.runner.kind === 'petals'
     this.policy = new RestartPolicy(opts.restart)
     this.restart = opts.restart
     this.logger = opts.logger ?? silentLogger
@@ -85,6 +92,7 @@ export class SupervisedBackend implements PetalsBackend {
       loading: null,
       petalsPeerId: opts.petalsPeerId,
       petalsMultiaddrs: [...opts.petalsMultiaddrs],
+      dhtReady: false,
       restarts: 0,
       lastError: null
     }
@@ -108,9 +116,12 @@ export class SupervisedBackend implements PetalsBackend {
     if (this.closed) throw new BackendClosedError()
     const wanted = span == null ? null : { start: span.start, end: span.end }
     if (opts.initialPeers != null) this.desired.initialPeers = [...opts.initialPeers]
+    if (opts.resolveInitialPeers !== undefined) this.desired.resolvePeers = opts.resolveInitialPeers
     const unchanged = spansEqual(wanted, this.desired.span)
     this.desired.span = wanted
     if (unchanged) return await this.queue // idempotent: same span, nothing to do (a failed span stays failed)
+    // A launch still waiting for its initial peers is for a span we no longer want: let the queue move on.
+    this.launchWait?.abort()
     await this.enqueue(async () => { await this.reconcile() })
   }
 
@@ -118,6 +129,7 @@ export class SupervisedBackend implements PetalsBackend {
     if (this.closed) return await this.queue
     this.closed = true
     this.desired.span = null
+    this.launchWait?.abort()
     this.cancelRestart()
     await this.enqueue(async () => {
       await this.reconcile()
@@ -144,7 +156,7 @@ export class SupervisedBackend implements PetalsBackend {
       this.cancelRestart()
       this.failedSpan = null
       this.policy.reset() // the next assignment is a fresh attempt
-      this.update({ state: 'stopped', span: null, loading: null })
+      this.update({ state: 'stopped', span: null, loading: null, dhtReady: false })
       return
     }
     if (this.run != null) return
@@ -159,9 +171,10 @@ export class SupervisedBackend implements PetalsBackend {
   }
 
   private async launch (span: Span, isRestart = false): Promise<void> {
-    this.update({ state: 'starting', span, loading: null, restarts: this.current.restarts + (isRestart ? 1 : 0) })
+    const peers = await this.initialPeers(span, isRestart)
+    if (peers == null) return // no longer wanted (the queued reconcile takes over), or failed (retried like a crash)
+    this.update({ state: 'starting', span, loading: null, dhtReady: false, restarts: this.current.restarts + (isRestart ? 1 : 0) })
     this.bridgeLog('info', `starting Petals on blocks ${span.start}:${span.end}`)
-    const peers = [...this.desired.initialPeers]
     const token = Symbol('run')
     this.activeRun = token
     let handle: RunHandle
@@ -184,12 +197,36 @@ export class SupervisedBackend implements PetalsBackend {
     void handle.exited.then((exit) => this.enqueue(async () => { this.onExit(run, exit) }))
   }
 
+  /** The initial peers for this launch, or null if it does not happen now (cancelled while waiting, or the resolver failed). */
+  private async initialPeers (span: Span, isRestart: boolean): Promise<string[] | null> {
+    const resolvePeers = this.desired.resolvePeers
+    if (resolvePeers == null) return [...this.desired.initialPeers]
+    const ctl = new AbortController()
+    this.launchWait = ctl
+    // A restart waits in `crashed`: peers count a crashed server as launched (node/petals-seed.ts).
+    if (!isRestart) this.update({ state: 'waiting', span, loading: null, dhtReady: false })
+    try {
+      const cancelled = new Promise<null>((resolve) => { ctl.signal.addEventListener('abort', () => { resolve(null) }, { once: true }) })
+      const peers = await Promise.race([resolvePeers({ span, restart: isRestart, signal: ctl.signal }), cancelled])
+      if (peers == null || ctl.signal.aborted || this.closed || !spansEqual(this.desired.span, span)) return null
+      return [...peers]
+    } catch (err) {
+      if (ctl.signal.aborted) return null
+      // Not a reason to start a swarm of our own: a failed start, retried after the backoff.
+      this.bridgeLog('error', `could not get the initial peers: ${(err as Error)?.stack ?? String(err)}`)
+      this.onCrash(span, failureFromStartError(err))
+      return null
+    } finally {
+      if (this.launchWait === ctl) this.launchWait = null
+    }
+  }
+
   private async stopRun (why: string): Promise<void> {
     const run = this.run
     if (run == null) return
     this.bridgeLog('info', `stopping Petals (${why})`)
     this.activeRun = null
-    this.update({ state: 'stopping' })
+    this.update({ state: 'stopping', dhtReady: false }) // its DHT is going away
     await run.handle.stop()
     if (this.run === run) this.run = null
   }
@@ -218,7 +255,7 @@ export class SupervisedBackend implements PetalsBackend {
       return
     }
     this.bridgeLog('warn', `Petals crashed (${failure.kind}): ${failure.message}; restarting in ${decision.delayMs} ms`)
-    this.update({ state: 'crashed', loading: null, lastError })
+    this.update({ state: 'crashed', loading: null, dhtReady: false, lastError })
     const timer = setTimeout(() => {
       if (this.restartTimer?.timer !== timer) return
       this.restartTimer = null
@@ -236,7 +273,7 @@ export class SupervisedBackend implements PetalsBackend {
     this.failedSpan = span
     const message = `${lastError.message} (giving up: ${why}; the node stays on standby)`
     this.bridgeLog('error', `Petals failed (${lastError.kind}): ${message}. ${lastError.hint}`)
-    this.update({ state: 'failed', loading: null, lastError: { ...lastError, message } })
+    this.update({ state: 'failed', loading: null, dhtReady: false, lastError: { ...lastError, message } })
   }
 
   private cancelRestart (): void {
@@ -258,7 +295,9 @@ export class SupervisedBackend implements PetalsBackend {
         const multiaddrs = routable.length > 0 ? routable : e.multiaddrs
         this.update({
           petalsPeerId: e.peerId ?? this.current.petalsPeerId,
-          petalsMultiaddrs: multiaddrs.length > 0 ? multiaddrs : this.current.petalsMultiaddrs
+          petalsMultiaddrs: multiaddrs.length > 0 ? multiaddrs : this.current.petalsMultiaddrs,
+          // From here on its DHT answers pings (hivemind's DHT(start=True) returned), unless it is a client-mode one.
+          dhtReady: e.dhtServer
         })
         break
       }

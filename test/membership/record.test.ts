@@ -16,6 +16,18 @@ describe('node record validation', () => {
     expect(s.record.length).toBeLessThan(LIMITS.maxRecordBytes)
   })
 
+  it('carries petals.dht_ready when told, and leaves it absent (not false) in records that predate it', async () => {
+    const a = await keyAndId()
+    const petals = { peerId: 'QmServer', multiaddrs: ['/ip4/127.0.0.1/tcp/31337/p2p/QmServer'], torchDtype: '', quantType: '', adapters: [], state: 'starting' }
+    for (const dhtReady of [true, false]) {
+      const res = await verifySignedRecord(await signed(a.key, record(a.id, { petals: { ...petals, dhtReady } })), ctx())
+      expect(res.ok && res.value.petals).toEqual({ ...petals, dhtReady })
+    }
+    const old = await verifySignedRecord(await signed(a.key, record(a.id, { petals })), ctx())
+    expect(old.ok && old.value.petals).toEqual(petals)
+    expect(old.ok && old.value.petals != null && 'dhtReady' in old.value.petals).toBe(false)
+  })
+
   it.each([
     ['span past the end', { span: { start: 20, end: 30 } }, /outside/],
     ['empty span', { span: { start: 5, end: 5 } }, /outside/],

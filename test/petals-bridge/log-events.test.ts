@@ -35,9 +35,21 @@ describe('lifecycle events from real Petals logs', () => {
         multiaddrs: [
           '/ip4/172.17.0.2/tcp/31330/p2p/12D3KooWMPTUGXTVsLJ5KK2uXKqp9wnSCWHU1bbotHNnX5wsFTbq',
           '/ip4/127.0.0.1/tcp/31330/p2p/12D3KooWMPTUGXTVsLJ5KK2uXKqp9wnSCWHU1bbotHNnX5wsFTbq'
-        ]
+        ],
+        dhtServer: true
       }
     ])
+  })
+
+  it('a server reachable only through relays runs a client-mode DHT: not a DHT server others can bootstrap from', () => {
+    // The same log, as Petals prints it when check_direct_reachability failed (server.py:137-147).
+    const relayed = parsePetalsLog(ISSUE_413.replace('This server is accessible directly', 'This server is accessible via relays'))
+    expect(relayed.find((e) => e.event === 'dht_ready')).toMatchObject({ dhtServer: false })
+    // A new start of the server (its "Running Petals" line) forgets it.
+    const parser = new PetalsLogParser()
+    for (const line of ISSUE_413.replace('This server is accessible directly', 'This server is accessible via relays').split('\n')) parser.push(line)
+    const again = ISSUE_413.split('\n').filter((line) => !line.includes('This server is accessible')).flatMap((line) => parser.push(line))
+    expect(again.find((e) => e.event === 'dht_ready')).toMatchObject({ dhtServer: true })
   })
 
   it('issue #326: private swarm, pinned span range(2, 3), loading 1/1 (old "Loaded ..., <All keys matched>" form)', () => {

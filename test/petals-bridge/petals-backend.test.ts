@@ -78,7 +78,8 @@ describe('Petals backend against the stand-in', () => {
     const h = await start({ cacheDir, cudaVisibleDevices: '0' })
     const before = h.backend.status()
     const identity = await readIdentity(petalsPaths(h.dataDir, { identityPath: null }).identityPath)
-    expect(before).toMatchObject({ state: 'stopped', petalsPeerId: identity?.peerId, petalsMultiaddrs: [`/ip4/127.0.0.1/tcp/${h.port}/p2p/${identity?.peerId}`] })
+    expect(before).toMatchObject({ state: 'stopped', petalsPeerId: identity?.peerId, petalsMultiaddrs: [`/ip4/127.0.0.1/tcp/${h.port}/p2p/${identity?.peerId}`], dhtReady: false })
+    expect(h.backend.needsInitialPeers).toBe(true)
     // A config.yml in the working directory would be read silently by Petals (num_blocks + block_indices = crash).
     const { workDir, logPath } = petalsPaths(h.dataDir, { identityPath: null })
     mkdirSync(workDir, { recursive: true })
@@ -89,6 +90,10 @@ describe('Petals backend against the stand-in', () => {
     expect(online).toMatchObject({ span: { start: 2, end: 5 }, petalsPeerId: identity?.peerId, restarts: 0, lastError: null })
     expect(h.statuses.map((s) => s.state).filter((s, i, a) => s !== a[i - 1])).toEqual(['starting', 'loading', 'online'])
     expect(h.statuses.filter((s) => s.loading != null).map((s) => s.loading)).toEqual([{ done: 0, total: 3 }, { done: 1, total: 3 }, { done: 2, total: 3 }, { done: 3, total: 3 }])
+    // Its DHT is up from the "Running a server on" line on, before the blocks are announced.
+    const ready = h.statuses.findIndex((s) => s.dhtReady)
+    expect(h.statuses[ready]).toMatchObject({ state: 'starting', petalsMultiaddrs: [`/ip4/127.0.0.1/tcp/${h.port}/p2p/${identity?.peerId}`] })
+    expect(h.statuses.slice(ready).every((s) => s.dhtReady)).toBe(true)
 
     const [record] = argvRecords(h.state)
     expect(record.cwd).toBe(workDir)
@@ -111,7 +116,8 @@ describe('Petals backend against the stand-in', () => {
     expect(log).toMatch(/Module container shut down successfully/)
     expect(log).toMatch(/Caught KeyboardInterrupt, shutting down/)
     expect(log).toMatch(/Petals exited \(code 0\) after a stop request/)
-    expect(h.backend.status().state).toBe('stopped')
+    expect(h.backend.status()).toMatchObject({ state: 'stopped', dhtReady: false })
+    expect(h.statuses.find((s) => s.state === 'stopping')?.dhtReady).toBe(false)
     expect(standinProcesses(h.state)).toEqual([])
     expect(groupAlive(record.pgid)).toBe(false)
   })
@@ -226,7 +232,9 @@ describe('Petals backend against the stand-in', () => {
   it('backs off between crashes and stops at the limit, going standby with the reason', async () => {
     const h = await start({ restart: { backoffBaseMs: 100, backoffMaxMs: 10_000, maxRestarts: 2, windowMs: 60_000 } }, { PETALS_STANDIN_FAIL: 'crash' })
     const starts: number[] = []
-    h.backend.onStatus((s) => { if (s.state === 'starting') starts.push(Date.now()) })
+    // Count launches: entries into 'starting' (the status changes again while starting, when the DHT is up).
+    let last = ''
+    h.backend.onStatus((s) => { if (s.state === 'starting' && last !== 'starting') starts.push(Date.now()); last = s.state })
     await h.backend.setSpan({ start: 0, end: 3 })
     const failed = await waitForStatus(h.backend, (s) => s.state === 'failed', 30_000)
     expect(failed.restarts).toBe(2)

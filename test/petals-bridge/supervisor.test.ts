@@ -2,7 +2,7 @@
 
 import { describe, expect, it } from 'vitest'
 import { BackendClosedError, createBackend, createSimulatedBackend } from '../../src/petals-bridge/index.ts'
-import type { BackendLogLine, BackendStatus } from '../../src/petals-bridge/index.ts'
+import type { BackendLogLine, BackendStatus, InitialPeersRequest } from '../../src/petals-bridge/index.ts'
 import { RestartPolicy } from '../../src/petals-bridge/restart-policy.ts'
 import { recordStates, sleep, waitForStatus } from './helpers.ts'
 
@@ -142,6 +142,84 @@ describe('supervised backend (simulated)', () => {
     expect(backend.kind).toBe('simulated')
     await backend.setSpan({ start: 0, end: 2 })
     await waitForStatus(backend, (s) => s.state === 'online')
+    await backend.close()
+  })
+
+  it('reports dhtReady from "Running a server on" until the server begins to stop; never waits for initial peers', async () => {
+    const backend = createSimulatedBackend(fast)
+    expect(backend.needsInitialPeers).toBe(false)
+    const rec = recordStates(backend)
+    await backend.setSpan({ start: 0, end: 2 })
+    await waitForStatus(backend, (s) => s.state === 'online')
+    await backend.setSpan(null)
+    const ready = rec.states.map((s) => `${s.state}:${String(s.dhtReady)}`).filter((s, i, all) => i === 0 || s !== all[i - 1])
+    expect(ready).toEqual(['stopped:false', 'starting:false', 'starting:true', 'loading:true', 'online:true', 'stopping:false', 'stopped:false'])
+    await backend.close()
+  })
+
+  it('with a resolver, asks for the initial peers right before each launch (waiting first; a restart waits in crashed)', async () => {
+    const backend = createSimulatedBackend({ ...fast, failAfterMs: 15, failTimes: 1, restart: { backoffBaseMs: 10 } })
+    const logs: BackendLogLine[] = []
+    backend.onLog((l) => { logs.push(l) })
+    const rec = recordStates(backend)
+    const asked: Array<{ req: InitialPeersRequest, state: string, answer: (peers: string[]) => void }> = []
+    const resolveInitialPeers = async (req: InitialPeersRequest): Promise<string[]> => await new Promise((resolve) => { asked.push({ req, state: backend.status().state, answer: resolve }) })
+    const set = backend.setSpan({ start: 0, end: 2 }, { resolveInitialPeers })
+    await waitForStatus(backend, (s) => s.state === 'waiting')
+    expect(backend.status()).toMatchObject({ state: 'waiting', span: { start: 0, end: 2 }, dhtReady: false })
+    await sleep(20)
+    expect(asked).toHaveLength(1)
+    expect(asked[0].req).toMatchObject({ span: { start: 0, end: 2 }, restart: false })
+    asked[0].answer([])
+    await set
+    await waitForStatus(backend, (s) => s.state === 'crashed')
+    await sleep(30)
+    expect(asked).toHaveLength(2) // asked again for the restart, still crashed meanwhile
+    expect(asked[1]).toMatchObject({ req: { restart: true }, state: 'crashed' })
+    expect(backend.status().state).toBe('crashed')
+    asked[1].answer(['/ip4/127.0.0.1/tcp/4/p2p/QmSeed'])
+    await waitForStatus(backend, (s) => s.state === 'online')
+    const connecting = logs.filter((l) => /Connecting to a private swarm/.test(l.text)).map((l) => l.text.replace(/^.*\] /, ''))
+    expect(connecting).toEqual(['Connecting to a private swarm, initial peers: []', "Connecting to a private swarm, initial peers: ['/ip4/127.0.0.1/tcp/4/p2p/QmSeed']"])
+    expect(stateNames(rec.states)).toEqual(['stopped', 'waiting', 'starting', 'loading', 'crashed', 'starting', 'loading', 'online'])
+    await backend.close()
+  })
+
+  it('a span change or close() cancels a launch waiting for its initial peers', async () => {
+    const backend = createSimulatedBackend(fast)
+    const asked: InitialPeersRequest[] = []
+    const resolveInitialPeers = async (req: InitialPeersRequest): Promise<string[]> => await new Promise((resolve) => {
+      asked.push(req)
+      req.signal.addEventListener('abort', () => { resolve([]) }) // what the negotiator does
+    })
+    void backend.setSpan({ start: 0, end: 2 }, { resolveInitialPeers })
+    await waitForStatus(backend, (s) => s.state === 'waiting')
+    const moved = backend.setSpan({ start: 2, end: 4 })
+    await waitForStatus(backend, (s) => s.state === 'waiting' && s.span?.start === 2)
+    expect(asked.map((r) => [r.span.start, r.signal.aborted])).toEqual([[0, true], [2, false]])
+    await backend.close()
+    await moved
+    expect(asked[1].signal.aborted).toBe(true)
+    expect(backend.status()).toMatchObject({ state: 'stopped', span: null })
+    await sleep(20)
+    expect(backend.status().state).toBe('stopped') // nothing launched after all
+  })
+
+  it('a resolver that fails is a failed start (retried after the backoff), not a reason to start a new swarm', async () => {
+    const backend = createSimulatedBackend({ ...fast, restart: { backoffBaseMs: 10 } })
+    const logs: BackendLogLine[] = []
+    backend.onLog((l) => { logs.push(l) })
+    let calls = 0
+    const resolveInitialPeers = async (): Promise<string[]> => {
+      if (++calls === 1) throw new Error('view not ready')
+      return ['/ip4/127.0.0.1/tcp/4/p2p/QmSeed']
+    }
+    await backend.setSpan({ start: 0, end: 2 }, { resolveInitialPeers })
+    const online = await waitForStatus(backend, (s) => s.state === 'online')
+    expect(online.restarts).toBe(1)
+    expect(calls).toBe(2)
+    expect(logs.filter((l) => /Connecting to a private swarm/.test(l.text)).map((l) => l.text.replace(/^.*\] /, '')))
+      .toEqual(["Connecting to a private swarm, initial peers: ['/ip4/127.0.0.1/tcp/4/p2p/QmSeed']"])
     await backend.close()
   })
 

@@ -301,6 +301,7 @@ export interface PetalsInfo {
   quantType: string
   adapters: string[]
   state: string
+  dhtReady?: boolean
 }
 
 export namespace PetalsInfo {
@@ -345,6 +346,11 @@ export namespace PetalsInfo {
         if ((obj.state != null && obj.state !== '')) {
           w.uint32(50)
           w.string(obj.state)
+        }
+
+        if (obj.dhtReady != null) {
+          w.uint32(56)
+          w.bool(obj.dhtReady)
         }
 
         if (opts.lengthDelimited !== false) {
@@ -396,6 +402,10 @@ export namespace PetalsInfo {
             }
             case 6: {
               obj.state = reader.string()
+              break
+            }
+            case 7: {
+              obj.dhtReady = reader.bool()
               break
             }
             default: {
@@ -476,6 +486,13 @@ export namespace PetalsInfo {
               }
               break
             }
+            case 7: {
+              yield {
+                field: `${prefix}.dhtReady`,
+                value: reader.bool()
+              }
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -520,6 +537,11 @@ export namespace PetalsInfo {
     value: string
   }
 
+  export interface PetalsInfoDhtReadyFieldEvent {
+    field: '$.dhtReady'
+    value: boolean
+  }
+
   export function encode (obj: Partial<PetalsInfo>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, PetalsInfo.codec())
   }
@@ -528,7 +550,7 @@ export namespace PetalsInfo {
     return decodeMessage(buf, PetalsInfo.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<PetalsInfo>): Generator<PetalsInfoPeerIdFieldEvent | PetalsInfoMultiaddrsFieldEvent | PetalsInfoTorchDtypeFieldEvent | PetalsInfoQuantTypeFieldEvent | PetalsInfoAdaptersFieldEvent | PetalsInfoStateFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<PetalsInfo>): Generator<PetalsInfoPeerIdFieldEvent | PetalsInfoMultiaddrsFieldEvent | PetalsInfoTorchDtypeFieldEvent | PetalsInfoQuantTypeFieldEvent | PetalsInfoAdaptersFieldEvent | PetalsInfoStateFieldEvent | PetalsInfoDhtReadyFieldEvent> {
     return streamMessage(buf, PetalsInfo.codec(), opts)
   }
 }
@@ -1184,6 +1206,11 @@ export namespace NodeRecord {
     value: string
   }
 
+  export interface NodeRecordPetalsDhtReadyFieldEvent {
+    field: '$.petals.dhtReady'
+    value: boolean
+  }
+
   export interface NodeRecordTokensSinceLastFieldEvent {
     field: '$.tokensSinceLast'
     value: bigint
@@ -1238,7 +1265,7 @@ export namespace NodeRecord {
     return decodeMessage(buf, NodeRecord.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<NodeRecord>): Generator<NodeRecordProtocolFieldEvent | NodeRecordPeerIdFieldEvent | NodeRecordInstanceFieldEvent | NodeRecordSeqFieldEvent | NodeRecordTimestampMsFieldEvent | NodeRecordModelFieldEvent | NodeRecordTotalBlocksFieldEvent | NodeRecordSpanStartFieldEvent | NodeRecordSpanEndFieldEvent | NodeRecordStateFieldEvent | NodeRecordLoadingDoneFieldEvent | NodeRecordLoadingTotalFieldEvent | NodeRecordCapacityFieldEvent | NodeRecordThroughputFieldEvent | NodeRecordHardwareTypeFieldEvent | NodeRecordHardwareDeviceFieldEvent | NodeRecordHardwareVramGbFieldEvent | NodeRecordPublicNameFieldEvent | NodeRecordSoftwareVersionFieldEvent | NodeRecordPetalsPeerIdFieldEvent | NodeRecordPetalsMultiaddrsFieldEvent | NodeRecordPetalsTorchDtypeFieldEvent | NodeRecordPetalsQuantTypeFieldEvent | NodeRecordPetalsAdaptersFieldEvent | NodeRecordPetalsStateFieldEvent | NodeRecordTokensSinceLastFieldEvent | NodeRecordTokensTotalFieldEvent | NodeRecordClaimMsFieldEvent | NodeRecordReachabilityFieldEvent | NodeRecordReplicationFieldEvent | NodeRecordPrevStateFieldEvent | NodeRecordPrevSpanStartFieldEvent | NodeRecordPrevSpanEndFieldEvent | NodeRecordAddrsFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<NodeRecord>): Generator<NodeRecordProtocolFieldEvent | NodeRecordPeerIdFieldEvent | NodeRecordInstanceFieldEvent | NodeRecordSeqFieldEvent | NodeRecordTimestampMsFieldEvent | NodeRecordModelFieldEvent | NodeRecordTotalBlocksFieldEvent | NodeRecordSpanStartFieldEvent | NodeRecordSpanEndFieldEvent | NodeRecordStateFieldEvent | NodeRecordLoadingDoneFieldEvent | NodeRecordLoadingTotalFieldEvent | NodeRecordCapacityFieldEvent | NodeRecordThroughputFieldEvent | NodeRecordHardwareTypeFieldEvent | NodeRecordHardwareDeviceFieldEvent | NodeRecordHardwareVramGbFieldEvent | NodeRecordPublicNameFieldEvent | NodeRecordSoftwareVersionFieldEvent | NodeRecordPetalsPeerIdFieldEvent | NodeRecordPetalsMultiaddrsFieldEvent | NodeRecordPetalsTorchDtypeFieldEvent | NodeRecordPetalsQuantTypeFieldEvent | NodeRecordPetalsAdaptersFieldEvent | NodeRecordPetalsStateFieldEvent | NodeRecordPetalsDhtReadyFieldEvent | NodeRecordTokensSinceLastFieldEvent | NodeRecordTokensTotalFieldEvent | NodeRecordClaimMsFieldEvent | NodeRecordReachabilityFieldEvent | NodeRecordReplicationFieldEvent | NodeRecordPrevStateFieldEvent | NodeRecordPrevSpanStartFieldEvent | NodeRecordPrevSpanEndFieldEvent | NodeRecordAddrsFieldEvent> {
     return streamMessage(buf, NodeRecord.codec(), opts)
   }
 }

@@ -18,7 +18,13 @@ export interface PetalsServerInfo {
   torchDtype: string
   quantType: string
   adapters: string[]
+  /** Bridge state of the server (BackendState): stopped, waiting, starting, loading, online, ... */
   state: string
+  /**
+   * Its hivemind DHT answers, so other Petals servers may bootstrap from `multiaddrs` (set from the
+   * "Running a server on" line until the process stops). Absent in records of nodes that predate it.
+   */
+  dhtReady?: boolean
 }
 
 export interface NodeRecordData {
@@ -252,7 +258,7 @@ export function decodeRecord (bytes: Uint8Array, ctx: RecordContext): Result<Nod
     if (badString(p.peerId) || badString(p.torchDtype) || badString(p.quantType) || badString(p.state)) return reject('bad petals info')
     if (p.multiaddrs.length > LIMITS.maxMultiaddrs || !p.multiaddrs.every(validMultiaddr)) return reject('bad petals multiaddrs')
     if (p.adapters.length > LIMITS.maxAdapters || p.adapters.some(a => badString(a))) return reject('bad petals adapters')
-    petals = { peerId: p.peerId, multiaddrs: [...p.multiaddrs], torchDtype: p.torchDtype, quantType: p.quantType, adapters: [...p.adapters], state: p.state }
+    petals = { peerId: p.peerId, multiaddrs: [...p.multiaddrs], torchDtype: p.torchDtype, quantType: p.quantType, adapters: [...p.adapters], state: p.state, ...(p.dhtReady != null ? { dhtReady: p.dhtReady } : {}) }
   }
   const timestampMs = Number(r.timestampMs)
   if (timestampMs > ctx.now + LIMITS.maxFutureSkewMs) return reject(`timestamp ${timestampMs - ctx.now} ms in the future`)
