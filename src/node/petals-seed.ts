@@ -93,7 +93,7 @@ function willServe (state: NodeState): boolean {
  * 1. Members (pending, joining, loading or online) whose DHT is up: their multiaddrs, online servers first, then by peer id; at most
  *    `max` (16) addresses; never our own server.
  * 2. None: exactly one node founds the swarm, the seed: among the members that will run a Petals
- *    server (pending, joining, loading, online) and ourselves, the first by (not launched, peer id).
+ *    server (pending, joining, loading, online) and ourselves, the first by (launched first, then peer id).
  *    A launched server with no DHT up anywhere is a founder whose DHT is on its way (or restarting):
  *    it stays the seed, so a node that arrives later with a smaller peer id does not found a second
  *    swarm. Pending newcomers count, so that of a cohort claiming one after another the first to
