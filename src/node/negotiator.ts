@@ -250,12 +250,14 @@ export class Negotiator extends EventEmitter<NegotiatorEvents> {
    * cohort (claims.ts: the re-run rolls them back and places the whole round's pool itself). So once,
    * in our view, no newcomer of an older round is still pending (its claim, judged before ours, could
    * still change what is fixed under us), no member of our round or an older one has appeared for a
-   * quiet spell, and the claim has been out for a slot, the settle point can no longer change the
-   * verdict we compute.
+   * quiet spell, and the claim has been out since the next slot began, the settle point can no longer
+   * change the verdict we compute. (Since the next slot, not for a whole slot: plans run on slot
+   * boundaries and a claim is published a few ms into its slot, so "a whole slot" failed by those
+   * few ms at the next boundary and every commit waited a second slot; measured on heals.)
    */
   private verdictFinal (round: number): boolean {
     const now = this.now()
-    if (now < this.claimedAt + this.slotMs || now < this.lastArrivalFor(round) + this.quietMs) return false
+    if (now < this.slotTime(this.claimedAt) + this.slotMs || now < this.lastArrivalFor(round) + this.quietMs) return false
     return !this.olderRoundOpen(round)
   }
 
@@ -467,7 +469,8 @@ export class Negotiator extends EventEmitter<NegotiatorEvents> {
     // was waiting for. A serving node keeps its old span until the claim commits.
     if (self.state !== 'loading' && self.state !== 'online') void this.setBackendSpan(span)
     void this.pushClaim(span)
-    this.schedule(this.slotMs)
+    // Next slot boundary: the earliest run at which the claim may commit (verdictFinal).
+    this.schedule(1)
   }
 
   private async commit (span: Span): Promise<void> {
