@@ -38,6 +38,11 @@ function truth (nodes: PetalmeshNode[], blocks: number): ReturnType<typeof compu
 
 const settled = (nodes: PetalmeshNode[]): boolean => nodes.filter(n => n.libp2p.status === 'started').every(n => ['online', 'standby'].includes(n.membership.selfState().state))
 const moves = (nodes: PetalmeshNode[]): number => nodes.reduce((a, n) => a + (n.negotiator?.stats.moves ?? 0), 0)
+const claimsByReason = (nodes: PetalmeshNode[]): Record<string, number> => {
+  const out: Record<string, number> = {}
+  for (const n of nodes) for (const [k, v] of Object.entries(n.negotiator?.stats.claimsByReason ?? {})) out[k] = (out[k] ?? 0) + v
+  return out
+}
 const extraClaims = (nodes: PetalmeshNode[]): number => nodes.reduce((a, n) => a + Math.max(0, (n.negotiator?.stats.claims ?? 0) - 1), 0)
 
 export async function runNegotiated (o: NegotiatedOptions): Promise<NetResult> {
@@ -98,6 +103,8 @@ export async function runNegotiated (o: NegotiatedOptions): Promise<NetResult> {
     await waitFor(() => settled(nodes), timeoutMs, 25)
     result.converged = cov != null && rep != null
     result.duplicateClaims = extraClaims(nodes)
+    // What the extra claims were (a lost claim re-planned, or a heal or move right after joining).
+    if (result.duplicateClaims > 0) result.extra = { ...result.extra, claimsByReason: JSON.stringify(claimsByReason(nodes)) }
     result.rssMbPerNode = Math.round(((process.memoryUsage().rss - rss0) / o.nodes / 1e6) * 10) / 10
     const convergedAt = Date.now()
     const movesAtConvergence = moves(nodes)

@@ -58,6 +58,8 @@ export interface NegotiationStats {
   /** Span changes after this node had loaded a span (each one a weight reload). */
   moves: number
   lostClaims: number
+  /** Claims by the planner's reason (join, claim-lost, heal, rebalance): what extra claims were. */
+  claimsByReason: Record<string, number>
   lastDecision: PlanDecision | null
 }
 
@@ -67,7 +69,7 @@ interface NegotiatorEvents {
 }
 
 export class Negotiator extends EventEmitter<NegotiatorEvents> {
-  readonly stats: NegotiationStats = { claims: 0, commits: 0, moves: 0, lostClaims: 0, lastDecision: null }
+  readonly stats: NegotiationStats = { claims: 0, commits: 0, moves: 0, lostClaims: 0, claimsByReason: {}, lastDecision: null }
   readonly params: CoverageParams
   private readonly opts: NegotiatorOptions
   private readonly now: () => number
@@ -461,6 +463,7 @@ export class Negotiator extends EventEmitter<NegotiatorEvents> {
     const { membership } = this.opts
     const self = membership.selfState()
     this.stats.claims++
+    this.stats.claimsByReason[reason] = (this.stats.claimsByReason[reason] ?? 0) + 1
     this.opts.log.info({ span, reason, from: self.span }, 'claiming blocks')
     this.claimedAt = this.now()
     await membership.updateSelf({ state: 'joining', span, claimMs: since, prev: { state: self.state, span: self.span }, loading: null })
