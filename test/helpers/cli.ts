@@ -286,15 +286,36 @@ export async function keygen (): Promise<{ peerId: string, privateKeyBase64: str
 
 /** A loopback TCP port that nothing listens on (bound, then closed). */
 export async function closedPort (): Promise<number> {
+  // Below Linux's ephemeral range (32768-60999): a port taken from that range and closed again can
+  // be handed to any outgoing connection (other test files dial loopback all the time) before the
+  // daemon binds it, and the daemon then fails with EADDRINUSE (seen once in a full run). Never the
+  // same port twice in one process.
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000)
+    if (handedOut.has(port)) continue
+    if (await canListen(port)) { handedOut.add(port); return port }
+  }
+  const port = await listenAndClose(0)
+  handedOut.add(port)
+  return port
+}
+
+const handedOut = new Set<number>()
+
+async function canListen (port: number): Promise<boolean> {
+  try { await listenAndClose(port); return true } catch { return false }
+}
+
+async function listenAndClose (port: number): Promise<number> {
   const server = createServer()
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => { resolve() })
+    server.listen(port, '127.0.0.1', () => { resolve() })
   })
   const addr = server.address()
-  const port = typeof addr === 'object' && addr != null ? addr.port : 0
+  const bound = typeof addr === 'object' && addr != null ? addr.port : 0
   await new Promise<void>(resolve => server.close(() => { resolve() }))
-  return port
+  return bound
 }
 
 /** The daemon's loopback TCP address with /p2p/, to bootstrap others from it. */

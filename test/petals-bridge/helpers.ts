@@ -2,10 +2,10 @@
 // directories, free ports, waiting on backend status, and finding leftover stand-in processes.
 
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { closedPort } from '../helpers/cli.ts'
 import type { BackendStatus, PetalsBackend } from '../../src/petals-bridge/index.ts'
 
 // Keep Python from writing __pycache__ directories into test/fixtures/petals (all children inherit this).
@@ -41,15 +41,8 @@ export function standinEnv (stateDir: string, extra: Record<string, string> = {}
 
 /** A TCP port that was free a moment ago on 127.0.0.1. */
 export async function freePort (): Promise<number> {
-  return await new Promise((resolvePort, reject) => {
-    const server = createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address()
-      const port = typeof address === 'object' && address != null ? address.port : 0
-      server.close(() => { resolvePort(port) })
-    })
-  })
+  // The same allocator as the daemon tests' (outside the ephemeral range, never twice per process).
+  return await closedPort()
 }
 
 /** Resolve with the first status (current or future) matching `predicate`. */
