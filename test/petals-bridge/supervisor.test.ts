@@ -158,7 +158,9 @@ describe('supervised backend (simulated)', () => {
   })
 
   it('with a resolver, asks for the initial peers right before each launch (waiting first; a restart waits in crashed)', async () => {
-    const backend = createSimulatedBackend({ ...fast, failAfterMs: 15, failTimes: 1, restart: { backoffBaseMs: 10 } })
+    // Loading takes 5 + 2 × 50 ms, so the crash at 15 ms always lands while loading (with 5 ms
+    // blocks it raced the "Started" line on a slow CI machine).
+    const backend = createSimulatedBackend({ ...fast, loadMsPerBlock: 50, failAfterMs: 15, failTimes: 1, restart: { backoffBaseMs: 10 } })
     const logs: BackendLogLine[] = []
     backend.onLog((l) => { logs.push(l) })
     const rec = recordStates(backend)
