@@ -3,6 +3,7 @@
 // different blocks without random sleeps.
 import type { Span } from '../types.ts'
 import { canonicalCompare } from './order.ts'
+import { liftBottleneck, SWEEP_MAX_WORK } from './deficit-sweep.ts'
 import { petalsChooseBestStart } from './petals-baseline.ts'
 import { addSpan, bestWindow, better, scoreWindow } from './round-state.ts'
 import type { RoundNode, RoundState } from './round-state.ts'
@@ -128,9 +129,73 @@ export function assignPool (st: RoundState, pool: readonly RoundNode[], polishPa
     const q = quality(trial)
     if (best == null || lexLess(q, best.q)) best = { placed, q }
   }
+  const lifted = best!.q[0] === 0 && best!.q[1] === 0 ? liftPlacement(st, nodes, best!.q) : null
+  if (lifted != null) best = lifted
   for (const n of nodes) {
     const span = best!.placed.get(n.peerId)
     if (span != null) addSpan(st, span, n.tq, 1)
   }
   return best!.placed
+}
+
+/**
+ * The deficit sweep (deficit-sweep.ts) on a placement that already covers every block at `rEff`:
+ * the highest bottleneck it can meet with the pool, the nodes it did not need placed greedily on
+ * top (first order above). Returns that placement if its quality beats `q`, else null.
+ */
+function liftPlacement (st: RoundState, nodes: readonly RoundNode[], q: [number, number, number]): { placed: Map<string, Span>, q: [number, number, number] } | null {
+  if (nodes.length < 2 || nodes.length * st.L > SWEEP_MAX_WORK) return null
+  const canonical = [...nodes].sort(canonicalCompare)
+  const key = sweepKey(st, canonical, q)
+  const hit = sweepMemo.get(key)
+  if (hit !== undefined) {
+    sweepMemo.delete(key); sweepMemo.set(key, hit) // most recently used last
+    return hit == null ? null : { placed: new Map(hit.placed), q: [...hit.q] }
+  }
+  const out = liftUncached(st, canonical, q)
+  sweepMemo.set(key, out)
+  if (sweepMemo.size > SWEEP_MEMO_SIZE) sweepMemo.delete(sweepMemo.keys().next().value!)
+  return out == null ? null : { placed: new Map(out.placed), q: [...out.q] }
+}
+
+type Lifted = { placed: Map<string, Span>, q: [number, number, number] } | null
+
+/**
+ * The sweep costs milliseconds, and a node re-validates the same cohort at every plan run while it
+ * negotiates (and, in a simulator process, every node does): the same input gives the same answer,
+ * so recent answers are kept. Keyed by everything the result depends on.
+ */
+const sweepMemo = new Map<string, Lifted>()
+const SWEEP_MEMO_SIZE = 64
+
+function sweepKey (st: RoundState, canonical: readonly RoundNode[], q: readonly number[]): string {
+  const parts: string[] = [String(st.L), String(st.rEff), String(st.tau), q.join(','), st.load.join(','), st.cnt.join(',')]
+  for (const n of canonical) parts.push(`${n.peerId}:${n.len}:${n.tq}`)
+  return parts.join('|')
+}
+
+function liftUncached (st: RoundState, canonical: readonly RoundNode[], q: [number, number, number]): Lifted {
+  const sweep = liftBottleneck(st, canonical, -q[2], st.tau)
+  if (sweep == null) return null
+  const trial: RoundState = { ...st, cnt: Int32Array.from(st.cnt), load: Float64Array.from(st.load) }
+  const placed = new Map<string, Span>()
+  const rest: RoundNode[] = []
+  canonical.forEach((n, i) => {
+    const start = sweep.starts[i]
+    if (start < 0) { rest.push(n); return }
+    const span = { start, end: start + n.len }
+    addSpan(trial, span, n.tq, 1)
+    placed.set(n.peerId, span)
+  })
+  const first = ORDERS[0]
+  rest.sort((a, b) => (first(b) - first(a)) || canonicalCompare(a, b))
+  for (const n of rest) {
+    const w = bestWindow(trial, n.len, n.tq)
+    if (w == null) continue
+    const span = { start: w.start, end: w.start + n.len }
+    addSpan(trial, span, n.tq, 1)
+    placed.set(n.peerId, span)
+  }
+  const lq = quality(trial)
+  return lexLess(lq, q) ? { placed, q: lq } : null
 }
