@@ -1,9 +1,10 @@
-// How much of the gap between a placement and the upper bound (upper-bound.ts) is the bound's and how
-// much the planner's: a seeded local search (simulated annealing over every node's start block) looks
-// for a better placement than the planner's joint plan of the same swarm. If a long search finds
-// nothing better, the remaining gap is the bound's slack (it relaxes integral, contiguous spans), not
-// the planner's. Replication first, as the planner orders it: a candidate must cover every block and
-// meet the replication the capacities allow before its bottleneck counts.
+// How much of the gap between a placement and the upper bound (upper-bound.ts) is the planner's: a
+// seeded local search (simulated annealing over every node's start block) looks for a better placement
+// than the planner's joint plan of the same swarm. Finding nothing is weak evidence only: in session 5
+// it found nothing better than the greedy, yet a MIP solver and then the deficit sweep
+// (deficit-sweep.ts) found placements up to 5 % better. Replication first, as the planner orders it: a
+// candidate must cover every block and meet the replication the capacities allow before its
+// bottleneck counts.
 import { effectiveReplication, planSwarm, usableLength } from '../../src/protocols/coverage/index.ts'
 import type { PlanMember } from '../../src/protocols/coverage/types.ts'
 
