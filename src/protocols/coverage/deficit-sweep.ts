@@ -19,9 +19,9 @@
 import type { RoundNode, RoundState } from './round-state.ts'
 
 /** Search nodes expanded per target before giving up on it (a protocol constant: plans must agree). */
-export const SWEEP_BUDGET = 1000
+export const SWEEP_BUDGET = 300
 /** Binary search on the target stops when the bracket is within this fraction of the bottleneck. */
-export const SWEEP_PRECISION = 0.003
+export const SWEEP_PRECISION = 0.01
 /** Pool size × L above which the sweep is skipped (each expansion costs O(pool × len + L)). */
 export const SWEEP_MAX_WORK = 20_000
 
