@@ -184,6 +184,15 @@ export function coerceString (leaf: Leaf, raw: string): unknown {
         try { return JSON.parse(s) } catch { return raw }
       }
       return s === '' ? [] : s.split(',').map(x => x.trim()).filter(x => x !== '')
+    case 'other': {
+      // Unions such as petals.throughput (a number or "auto"/"eval"): a string the schema accepts
+      // stays a string, else a number or boolean it accepts, else the raw text (for the error).
+      if (leaf.schema.safeParse(raw).success) return raw
+      for (const v of [Number(s), s === 'true' ? true : s === 'false' ? false : undefined]) {
+        if (v !== undefined && s !== '' && !Number.isNaN(v) && leaf.schema.safeParse(v).success) return v
+      }
+      return raw
+    }
     default: return raw
   }
 }
@@ -347,6 +356,10 @@ function describeAllowed (issue: z.core.$ZodIssue): string {
   if (issue.code === 'invalid_value' && 'values' in issue) return `must be one of ${(issue.values as unknown[]).map(v => JSON.stringify(v)).join(', ')}`
   if (issue.code === 'invalid_type') return `expected ${issue.expected}`
   if (issue.code === 'too_small' || issue.code === 'too_big') return issue.message.replace(/^Too (small|big): /, '')
+  // A union (e.g. a number or "auto") says only "Invalid input": name what each branch accepts.
+  if (issue.code === 'invalid_union' && issue.errors.length > 0) {
+    return issue.errors.map(branch => branch.length > 0 ? describeAllowed(branch[0]) : 'anything').join(', or ')
+  }
   return issue.message
 }
 

@@ -236,6 +236,19 @@ describe('loadConfig / validateConfig (in process)', () => {
     expect(sources['api.port']).toBe('env:PETALMESH_API__PORT')
   })
 
+  it('coerces a key that takes a number or a word (petals.throughput) from --set and the environment', async () => {
+    expect(setFlagsLayer(['petals.throughput=100'])).toEqual({ petals: { throughput: 100 } })
+    expect(setFlagsLayer(['petals.throughput=auto'])).toEqual({ petals: { throughput: 'auto' } })
+    expect(envLayer({ PETALMESH_PETALS__THROUGHPUT: '12.5' }).values).toEqual({ petals: { throughput: 12.5 } })
+    expect((await loadConfig({ env: {}, flags: setFlagsLayer(['petals.throughput=250']) })).config.petals.throughput).toBe(250)
+    // A bad value names what each form accepts (zod alone says "Invalid input").
+    const e = await catchErr(loadConfig({ env: {}, flags: setFlagsLayer(['petals.throughput=fast']) }))
+    expect(e.key).toBe('petals.throughput')
+    expect(e.message).toContain('expected number, or must be one of "auto", "eval"')
+    const neg = await catchErr(loadConfig({ env: {}, flags: setFlagsLayer(['petals.throughput=-3']) }))
+    expect(neg.key).toBe('petals.throughput')
+  })
+
   it('refuses unknown env variables and --set keys with a ConfigError', async () => {
     const e1 = await catchErr(() => envLayer({ PETALMESH_LOG_LEVEL: 'debug' }))
     expect(e1.key).toBe('PETALMESH_LOG_LEVEL')
