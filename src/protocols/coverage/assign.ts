@@ -48,8 +48,8 @@ function polish (st: RoundState, order: readonly RoundNode[], placed: Map<string
   }
 }
 
-function runOrder (st: RoundState, order: readonly RoundNode[], polishPasses: number): Map<string, Span> {
-  const placed = new Map<string, Span>()
+/** Places each node of `order` in turn at its bestWindow on `st` (mutated), recording it in `placed`. */
+function placeGreedily (st: RoundState, order: readonly RoundNode[], placed: Map<string, Span>): void {
   for (const n of order) {
     const w = bestWindow(st, n.len, n.tq)
     if (w == null) continue
@@ -57,6 +57,11 @@ function runOrder (st: RoundState, order: readonly RoundNode[], polishPasses: nu
     addSpan(st, span, n.tq, 1)
     placed.set(n.peerId, span)
   }
+}
+
+function runOrder (st: RoundState, order: readonly RoundNode[], polishPasses: number): Map<string, Span> {
+  const placed = new Map<string, Span>()
+  placeGreedily(st, order, placed)
   if (polishPasses <= 0) return placed
   polish(st, order, placed, polishPasses)
   // Max-min focus: lower the water level to just above the current bottleneck and polish again, so only
@@ -189,13 +194,7 @@ function liftUncached (st: RoundState, canonical: readonly RoundNode[], q: [numb
   })
   const first = ORDERS[0]
   rest.sort((a, b) => (first(b) - first(a)) || canonicalCompare(a, b))
-  for (const n of rest) {
-    const w = bestWindow(trial, n.len, n.tq)
-    if (w == null) continue
-    const span = { start: w.start, end: w.start + n.len }
-    addSpan(trial, span, n.tq, 1)
-    placed.set(n.peerId, span)
-  }
+  placeGreedily(trial, rest, placed)
   const lq = quality(trial)
   return lexLess(lq, q) ? { placed, q: lq } : null
 }
