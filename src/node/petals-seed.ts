@@ -22,6 +22,7 @@
 //   (server.py:137-147) and registers no handlers (dht/protocol.py:73-74).
 //   The bridge reports that as BackendStatus.dhtReady, announced as PetalsInfo.dht_ready.
 import type { NodeState } from '../protocols/types.ts'
+import { compareCodeUnits as cmp } from '../util/compare.ts'
 
 /** At most this many initial peers (multiaddrs), as many as a record's petals.multiaddrs. */
 export const MAX_INITIAL_PEERS = 16
@@ -126,8 +127,4 @@ export function chooseInitialPeers (input: SeedInput): SeedDecision {
 
 function online (m: SeedMember): number {
   return m.state === 'online' && m.petals?.state === 'online' ? 1 : 0
-}
-
-function cmp (a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0
 }

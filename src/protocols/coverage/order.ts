@@ -1,5 +1,6 @@
 // Deterministic orderings shared by every planner step: each node must rank members identically,
 // so nothing here may depend on input order, locale or randomness.
+import { compareCodeUnits as cmpStr } from '../../util/compare.ts'
 
 /** FNV-1a 32-bit hash of a string: a stable pseudo-random rank for tie-breaks (peer ids are not uniform). */
 export function peerHash (s: string): number {
@@ -9,10 +10,6 @@ export function peerHash (s: string): number {
     h = Math.imul(h, 0x01000193)
   }
   return h >>> 0
-}
-
-function cmpStr (a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0
 }
 
 export interface Rankable { peerId: string, capacity: number, throughput: number }

@@ -10,6 +10,7 @@ import {
 } from './constants.ts'
 import { clipSpan, describeMissing, uncovered } from './missing.ts'
 import { seededRng } from './rng.ts'
+import { compareCodeUnits as compareIds } from '../../util/compare.ts'
 import type { Rng } from './rng.ts'
 import type { MissingBlocksError, Route, RouteHop, RouteMode, RouteResult, RouteServer } from './types.ts'
 
@@ -268,9 +269,4 @@ function toHop (server: RouteServer, span: Span, rtts: ReadonlyMap<string, numbe
     petalsPeerId: server.petalsPeerId ?? null,
     petalsMultiaddrs: [...(server.petalsMultiaddrs ?? [])]
   }
-}
-
-/** Plain code-unit order, so ties do not depend on the locale. */
-function compareIds (a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0
 }
