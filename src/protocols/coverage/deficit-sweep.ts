@@ -1,8 +1,9 @@
 // Lifting the bottleneck of a joint placement with a bounded exact-style search.
 //
 // The greedy + polish of assign.ts is a local search on a smooth stand-in (squared deficit to a water
-// level) and stops in local optima 5–15 % below what a better packing reaches (sim/bound measured it
-// on the simulator's heterogeneous swarms). This module asks the max-min question directly: "can the
+// level) and stops in local optima up to 15 % below what a better packing reaches (the simulator's
+// heterogeneous swarms, README "How far the bottleneck ratio is from 1"). This module asks the
+// max-min question directly: "can the
 // pool be placed so that every block has load ≥ B and at least rEff servers?", answered by a
 // depth-first search that sweeps the blocks left to right, and binary-searches B upward from the
 // greedy's bottleneck.
