@@ -3,10 +3,9 @@
 // The greedy + polish of assign.ts is a local search on a smooth stand-in (squared deficit to a water
 // level) and stops in local optima up to 15 % below what a better packing reaches (the simulator's
 // heterogeneous swarms, README "How far the bottleneck ratio is from 1"). This module asks the
-// max-min question directly: "can the
-// pool be placed so that every block has load ≥ B and at least rEff servers?", answered by a
-// depth-first search that sweeps the blocks left to right, and binary-searches B upward from the
-// greedy's bottleneck.
+// max-min question directly: "can the pool be placed so that every block has load ≥ B and at least
+// rEff servers?", answered by a depth-first search that sweeps the blocks left to right, and
+// binary-searches B upward from the greedy's bottleneck.
 //
 // Why sweeping is enough. Take any placement meeting target B and shift every span right while its
 // first block keeps ≥ B and ≥ rEff servers without it (or the span reaches the model's end). Then each
