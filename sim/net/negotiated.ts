@@ -193,10 +193,10 @@ export async function runNegotiated (o: NegotiatedOptions): Promise<NetResult> {
     result.bottleneckRatio = bound > 0 ? Math.round((bottleneckSum / Math.max(1, samples) / bound) * 1000) / 1000 : null
     result.moves = moves(nodes) - (o.scenario === 'cold-start' ? 0 : movesAtConvergence)
     result.movesPerNodePerHour = Math.round((result.moves / o.nodes / Math.max(1e-9, windowS / 3600)) * 100) / 100
-    // The layout the run ends with (bottleneckRatio averages the whole window, which after a crash
-    // is mostly the dip the victim left).
-    if (bound > 0) result.extra = { ...result.extra, finalBottleneckRatio: Math.round((lastBottleneck / bound) * 1000) / 1000 }
-    result.extra = { ...result.extra, planner: o.planner, replicationTarget: o.replication, replicationReachable: rEff, upperBound: Math.round(bound * 10) / 10, ...(coverable ? {} : { note: `the ${o.nodes} nodes' capacities cannot cover ${o.blocks} blocks: use more nodes or fewer --blocks` }) }
+    // finalBottleneckRatio: the layout the run ends with (bottleneckRatio averages the whole window,
+    // which after a crash is mostly the dip the victim left).
+    const final: Record<string, number> = bound > 0 ? { finalBottleneckRatio: Math.round((lastBottleneck / bound) * 1000) / 1000 } : {}
+    result.extra = { ...result.extra, ...final, planner: o.planner, replicationTarget: o.replication, replicationReachable: rEff, upperBound: Math.round(bound * 10) / 10, ...(coverable ? {} : { note: `the ${o.nodes} nodes' capacities cannot cover ${o.blocks} blocks: use more nodes or fewer --blocks` }) }
     return result
   } finally {
     await swarm?.stop()

@@ -79,7 +79,15 @@ function runOrder (st: RoundState, order: readonly RoundNode[], polishPasses: nu
 }
 
 /** (holes, missing replicas, −bottleneck): smaller is better. */
-function quality (st: RoundState): [number, number, number] {
+type Quality = [number, number, number]
+/** Spans of pool nodes and the quality of the round state they give. */
+interface Placement { placed: Map<string, Span>, q: Quality }
+
+function copyState (st: RoundState): RoundState {
+  return { ...st, cnt: Int32Array.from(st.cnt), load: Float64Array.from(st.load) }
+}
+
+function quality (st: RoundState): Quality {
   let holes = 0; let missing = 0
   for (let b = 0; b < st.L; b++) {
     if (st.cnt[b] === 0) holes++
@@ -125,11 +133,11 @@ export function assignPool (st: RoundState, pool: readonly RoundNode[], polishPa
     if (alone != null) return alone
   }
   const variants = nodes.length * st.L <= MULTI_START_WORK ? ORDERS.length : 1
-  let best: { placed: Map<string, Span>, q: [number, number, number] } | null = null
+  let best: Placement | null = null
   for (let v = 0; v < variants; v++) {
     const key = ORDERS[v]
     const order = [...nodes].sort((a, b) => (key(b) - key(a)) || canonicalCompare(a, b))
-    const trial: RoundState = { ...st, cnt: Int32Array.from(st.cnt), load: Float64Array.from(st.load) }
+    const trial = copyState(st)
     const placed = runOrder(trial, order, polishPasses)
     const q = quality(trial)
     if (best == null || lexLess(q, best.q)) best = { placed, q }
@@ -148,29 +156,28 @@ export function assignPool (st: RoundState, pool: readonly RoundNode[], polishPa
  * the highest bottleneck it can meet with the pool, the nodes it did not need placed greedily on
  * top (first order above). Returns that placement if its quality beats `q`, else null.
  */
-function liftPlacement (st: RoundState, nodes: readonly RoundNode[], q: [number, number, number]): { placed: Map<string, Span>, q: [number, number, number] } | null {
+function liftPlacement (st: RoundState, nodes: readonly RoundNode[], q: Quality): Placement | null {
   if (nodes.length < 2 || nodes.length * st.L > SWEEP_MAX_WORK) return null
   const canonical = [...nodes].sort(canonicalCompare)
   const key = sweepKey(st, canonical, q)
-  const hit = sweepMemo.get(key)
-  if (hit !== undefined) {
-    sweepMemo.delete(key); sweepMemo.set(key, hit) // most recently used last
-    return hit == null ? null : { placed: new Map(hit.placed), q: [...hit.q] }
+  let out = sweepMemo.get(key)
+  if (out !== undefined) {
+    sweepMemo.delete(key) // re-inserted below: most recently used last
+  } else {
+    out = liftUncached(st, canonical, q)
+    if (sweepMemo.size >= SWEEP_MEMO_SIZE) sweepMemo.delete(sweepMemo.keys().next().value!)
   }
-  const out = liftUncached(st, canonical, q)
   sweepMemo.set(key, out)
-  if (sweepMemo.size > SWEEP_MEMO_SIZE) sweepMemo.delete(sweepMemo.keys().next().value!)
+  // A copy: callers add to what they are given.
   return out == null ? null : { placed: new Map(out.placed), q: [...out.q] }
 }
-
-type Lifted = { placed: Map<string, Span>, q: [number, number, number] } | null
 
 /**
  * The sweep costs milliseconds, and a node re-validates the same cohort at every plan run while it
  * negotiates (and, in a simulator process, every node does): the same input gives the same answer,
  * so recent answers are kept. Keyed by everything the result depends on.
  */
-const sweepMemo = new Map<string, Lifted>()
+const sweepMemo = new Map<string, Placement | null>()
 const SWEEP_MEMO_SIZE = 64
 
 function sweepKey (st: RoundState, canonical: readonly RoundNode[], q: readonly number[]): string {
@@ -179,10 +186,10 @@ function sweepKey (st: RoundState, canonical: readonly RoundNode[], q: readonly 
   return parts.join('|')
 }
 
-function liftUncached (st: RoundState, canonical: readonly RoundNode[], q: [number, number, number]): Lifted {
+function liftUncached (st: RoundState, canonical: readonly RoundNode[], q: Quality): Placement | null {
   const sweep = liftBottleneck(st, canonical, -q[2], st.tau)
   if (sweep == null) return null
-  const trial: RoundState = { ...st, cnt: Int32Array.from(st.cnt), load: Float64Array.from(st.load) }
+  const trial = copyState(st)
   const placed = new Map<string, Span>()
   const rest: RoundNode[] = []
   canonical.forEach((n, i) => {
