@@ -81,6 +81,8 @@ export interface Swarm {
   /** When the most recently launched node was launched (its start called, not finished): what
    *  "after the last start" is measured from. */
   lastLaunchAt: () => number
+  /** The order in which a node was launched (0 = first; its spec was spec(i)); nodes[] is in start-up completion order. */
+  launchIndex: (n: PetalmeshNode) => number
   baseConfig: (i: number, spec: SwarmNodeSpec, bootstrap: string[]) => PetalmeshConfig
   opts: Required<Pick<SwarmOptions, 'transport' | 'model' | 'totalBlocks' | 'heartbeatMs'>>
 }
@@ -100,6 +102,7 @@ export async function startSwarm (o: SwarmOptions): Promise<Swarm> {
   const nodes: PetalmeshNode[] = []
   let counter = 0
   const startedAt = new Map<number, number>()
+  const launchIndexOf = new Map<PetalmeshNode, number>()
 
   const baseConfig = (i: number, spec: SwarmNodeSpec, bootstrap: string[]): PetalmeshConfig => validateConfig({
     dataDir: `/tmp/petalmesh-sim-${id}-${i}`,
@@ -175,6 +178,7 @@ export async function startSwarm (o: SwarmOptions): Promise<Swarm> {
       for (const c of node.libp2p.getConnections()) deliverFromEventLoop(c)
       node.libp2p.addEventListener('connection:open', (evt) => { deliverFromEventLoop(evt.detail) })
     }
+    launchIndexOf.set(node, i)
     nodes.push(node)
     return node
   }
@@ -194,6 +198,7 @@ export async function startSwarm (o: SwarmOptions): Promise<Swarm> {
     add,
     addrOf,
     lastLaunchAt: () => Math.max(...startedAt.values()),
+    launchIndex: (n) => launchIndexOf.get(n) ?? -1,
     baseConfig,
     opts: { transport, model, totalBlocks, heartbeatMs },
     stop: async () => { await Promise.all(nodes.map(async n => { await n.stop({ graceful: false }).catch(() => {}) })) }

@@ -51,6 +51,19 @@ export async function runNegotiated (o: NegotiatedOptions): Promise<NetResult> {
   const profile = heterogeneous(o.seed, o.nodes)
   const rEff = effectiveReplication(profile.map(p => Math.min(p.capacity, o.blocks)), o.blocks, o.replication)
   const bound = upperBound(profile, o.blocks)
+  // The bound of the nodes running at a moment (a crash or churn changes it): a layout is judged
+  // against what its own nodes could reach, not against nodes that are gone or not there yet.
+  const bounds = new Map<string, number>()
+  const boundNow = (nodes: PetalmeshNode[]): number => {
+    const live = nodes.filter(n => n.libp2p.status === 'started' && n.membership.selfState().capacity > 0)
+    const key = live.map(n => n.peerId).sort().join(',')
+    let b = bounds.get(key)
+    if (b == null) {
+      b = upperBound(live.map(n => ({ capacity: n.membership.selfState().capacity, throughput: n.membership.selfState().throughput })), o.blocks)
+      bounds.set(key, b)
+    }
+    return b
+  }
   // Total capacity below one copy of the model: full coverage is impossible, so don't wait for it.
   const coverable = profile.reduce((a, p) => a + Math.min(p.capacity, o.blocks), 0) >= o.blocks
   const timeoutMs = coverable ? (o.timeoutMs ?? 90_000) : Math.min(o.timeoutMs ?? 90_000, 10_000)
@@ -111,14 +124,16 @@ export async function runNegotiated (o: NegotiatedOptions): Promise<NetResult> {
 
     let samples = 0
     let available = 0
-    let bottleneckSum = 0
-    let lastBottleneck = 0
+    let ratioSum = 0
+    let lastRatio = 0
+    let lastBound = bound
     const sample = (): void => {
       const c = truth(nodes, o.blocks)
       samples++
       if (c.readyForInference) available++
-      bottleneckSum += c.bottleneckThroughput
-      lastBottleneck = c.bottleneckThroughput
+      lastBound = boundNow(nodes)
+      lastRatio = lastBound > 0 ? c.bottleneckThroughput / lastBound : 0
+      ratioSum += lastRatio
     }
     const sampler = setInterval(sample, 100)
     const sent0 = nodes.reduce((a, n) => a + n.wire.sent, 0)
@@ -127,7 +142,10 @@ export async function runNegotiated (o: NegotiatedOptions): Promise<NetResult> {
         await new Promise(resolve => setTimeout(resolve, o.steadyMs ?? 20_000))
       } else if (o.scenario === 'crash' || o.scenario === 'leave') {
         // crash: killed without a word; leave: a graceful stop (a leaving record first).
-        const victim = nodes[1 + Math.floor(rng(o.seed + 3)() * (nodes.length - 1))]
+        // By launch index, not by position in nodes[] (start-up completion order, which differs run
+        // to run): both planners lose the same member of the profile.
+        const victimIndex = 1 + Math.floor(rng(o.seed + 3)() * (nodes.length - 1))
+        const victim = nodes.find(n => swarm?.launchIndex(n) === victimIndex) ?? nodes[victimIndex]
         const tk = Date.now()
         await victim.membership.stop({ graceful: o.scenario === 'leave' })
         await victim.libp2p.stop()
@@ -190,13 +208,14 @@ export async function runNegotiated (o: NegotiatedOptions): Promise<NetResult> {
     const windowS = (Date.now() - convergedAt) / 1000
     result.bytesPerNodePerSec = Math.round((nodes.reduce((a, n) => a + n.wire.sent, 0) - sent0) / o.nodes / windowS)
     result.availability = Math.round((available / Math.max(1, samples)) * 1000) / 1000
-    result.bottleneckRatio = bound > 0 ? Math.round((bottleneckSum / Math.max(1, samples) / bound) * 1000) / 1000 : null
+    result.bottleneckRatio = bound > 0 ? Math.round((ratioSum / Math.max(1, samples)) * 1000) / 1000 : null
     result.moves = moves(nodes) - (o.scenario === 'cold-start' ? 0 : movesAtConvergence)
     result.movesPerNodePerHour = Math.round((result.moves / o.nodes / Math.max(1e-9, windowS / 3600)) * 100) / 100
     // finalBottleneckRatio: the layout the run ends with (bottleneckRatio averages the whole window,
     // which after a crash is mostly the dip the victim left).
-    const final: Record<string, number> = bound > 0 ? { finalBottleneckRatio: Math.round((lastBottleneck / bound) * 1000) / 1000 } : {}
-    result.extra = { ...result.extra, ...final, planner: o.planner, replicationTarget: o.replication, replicationReachable: rEff, upperBound: Math.round(bound * 10) / 10, ...(coverable ? {} : { note: `the ${o.nodes} nodes' capacities cannot cover ${o.blocks} blocks: use more nodes or fewer --blocks` }) }
+    const final: Record<string, number> = bound > 0 ? { finalBottleneckRatio: Math.round(lastRatio * 1000) / 1000 } : {}
+    // upperBound: of the nodes running at the end (after a crash, the survivors').
+    result.extra = { ...result.extra, ...final, planner: o.planner, replicationTarget: o.replication, replicationReachable: rEff, upperBound: Math.round(lastBound * 10) / 10, ...(coverable ? {} : { note: `the ${o.nodes} nodes' capacities cannot cover ${o.blocks} blocks: use more nodes or fewer --blocks` }) }
     return result
   } finally {
     await swarm?.stop()
