@@ -1,10 +1,14 @@
-// npx tsx sim/bound/cli.ts [--nodes 20] [--blocks 48] [--seeds 1-6] [--iterations 200000] [--restarts 3]
+// npx tsx sim/bound/cli.ts [--nodes 20] [--blocks 48] [--seeds 1-6] [--iterations 200000] [--restarts 3] [--mip SECONDS]
 // For each seed's heterogeneous swarm (the one `npm run sim` negotiates), prints the planner's joint
 // cold-start plan and the best placement a seeded annealing search found, both as bottleneck / bound.
+// With --mip, also the placement MIP solved by HiGHS (mip.ts) within SECONDS, with and without the
+// replication target: its best placement and its proven bound, and the plan against the tighter of
+// the LP bound and the proven ones.
 import { parseArgs } from 'node:util'
 import { heterogeneous } from '../net/negotiated.ts'
 import { upperBound } from '../../src/protocols/coverage/index.ts'
 import { anneal, jointPlan } from './best-known.ts'
+import { solvePlacementMip } from './mip.ts'
 
 function int (name: string, v: string, min: number): number {
   const x = Number(v)
@@ -13,12 +17,18 @@ function int (name: string, v: string, min: number): number {
 }
 
 try {
-  const { values } = parseArgs({ options: { nodes: { type: 'string', default: '20' }, blocks: { type: 'string', default: '48' }, seeds: { type: 'string', default: '1-6' }, iterations: { type: 'string', default: '200000' }, restarts: { type: 'string', default: '3' }, replication: { type: 'string', default: '2' } } })
+  const { values } = parseArgs({ options: { nodes: { type: 'string', default: '20' }, blocks: { type: 'string', default: '48' }, seeds: { type: 'string', default: '1-6' }, iterations: { type: 'string', default: '200000' }, restarts: { type: 'string', default: '3' }, replication: { type: 'string', default: '2' }, mip: { type: 'string' } } })
   const N = int('nodes', values.nodes, 1); const L = int('blocks', values.blocks, 1); const R = int('replication', values.replication, 1)
   const [a, b] = values.seeds.split('-').map(s => int('seeds', s, 0))
   const iterations = int('iterations', values.iterations, 0); const restarts = int('restarts', values.restarts, 1)
-  console.log('| seed | bound | planner (joint plan) | best found by search |')
-  console.log('|---|---|---|---|')
+  const mipSeconds = values.mip == null ? null : int('mip', values.mip, 1)
+  if (mipSeconds == null) {
+    console.log('| seed | bound | planner (joint plan) | best found by search |')
+    console.log('|---|---|---|---|')
+  } else {
+    console.log(`| seed | LP bound | planner (joint plan) | best found by search | MIP best (R ${R}) | MIP proven bound (R ${R} / none) | planner / tightest bound |`)
+    console.log('|---|---|---|---|---|---|---|')
+  }
   for (let seed = a; seed <= (b ?? a); seed++) {
     const nodes = heterogeneous(seed, N)
     const bound = upperBound(nodes, L)
@@ -28,7 +38,16 @@ try {
     let best = planned
     for (let k = 0; k < restarts; k++) best = Math.max(best, -anneal(nodes, plan, L, R, iterations, seed * 1000 + k).quality[2])
     const f = (x: number): string => `${x} (${(x / bound).toFixed(3)})`
-    console.log(`| ${seed} | ${bound.toFixed(1)} | ${f(planned)} | ${f(best)} |`)
+    if (mipSeconds == null) {
+      console.log(`| ${seed} | ${bound.toFixed(1)} | ${f(planned)} | ${f(best)} |`)
+      continue
+    }
+    const withR = await solvePlacementMip(nodes, L, R, mipSeconds)
+    const without = await solvePlacementMip(nodes, L, 0, mipSeconds)
+    const proven = Math.min(bound, withR.dualBound, without.dualBound)
+    const g = (x: number | null): string => x == null ? '–' : x.toFixed(1)
+    const st = (m: typeof withR): string => m.status === 'Optimal' ? ' (optimal)' : ''
+    console.log(`| ${seed} | ${bound.toFixed(1)} | ${f(planned)} | ${f(best)} | ${g(withR.best)}${st(withR)} | ${g(withR.dualBound)} / ${g(without.dualBound)}${st(without)} | ${(planned / proven).toFixed(3)} |`)
   }
 } catch (err) {
   console.error(`error: ${(err as Error).message}`)
