@@ -1,6 +1,6 @@
 // Side-by-side runs of petalmesh and the Petals baseline on identical seeded swarms.
 //   npx tsx sim/algo/compare.ts --nodes 1000 --blocks 80 [--scenarios cold-start,steady,...] [--seed 1]
-//        [--duration-ms N] [--heartbeat-ms 5000] [--min-gain F] [--cooldown-ms N] [--json]
+//        [--duration-ms N] [--heartbeat-ms 5000] [--replication 2] [--min-gain F] [--cooldown-ms N] [--json]
 // --min-gain / --cooldown-ms override petalmesh's planner parameters (defaults: DEFAULT_COVERAGE_PARAMS).
 import { parseArgs } from 'node:util'
 import type { SimResult } from '../types.ts'
@@ -18,6 +18,12 @@ const FIELDS: Array<keyof SimResult> = [
   'detectMs', 'healMs', 'availability', 'bottleneckRatio', 'bytesPerNodePerSec', 'wallMs'
 ]
 
+function replication (v: string): number {
+  const r = Number(v)
+  if (!Number.isInteger(r) || r < 1) throw new Error(`--replication must be an integer >= 1, got ${JSON.stringify(v)}`)
+  return r
+}
+
 function cell (v: unknown): string {
   if (v === null || v === undefined) return '-'
   if (typeof v === 'number') return Number.isInteger(v) ? String(v) : v.toFixed(v < 10 ? 4 : 0)
@@ -33,6 +39,7 @@ function main (): void {
       scenarios: { type: 'string', default: 'cold-start,steady,join,crash,leave,churn' },
       'duration-ms': { type: 'string' },
       'heartbeat-ms': { type: 'string' },
+      replication: { type: 'string', default: '2' },
       'min-gain': { type: 'string' },
       'cooldown-ms': { type: 'string' },
       json: { type: 'boolean', default: false }
@@ -51,6 +58,7 @@ function main (): void {
       baseline: true,
       durationMs: values['duration-ms'] != null ? Number(values['duration-ms']) : undefined,
       heartbeatMs: values['heartbeat-ms'] != null ? Number(values['heartbeat-ms']) : undefined,
+      replication: replication(values.replication),
       coverage
     })
     results.push(r)
@@ -63,4 +71,9 @@ function main (): void {
   if (values.json) console.log(JSON.stringify(results))
 }
 
-main()
+try {
+  main()
+} catch (err) {
+  console.error(`error: ${(err as Error).message}`)
+  process.exit(2)
+}
