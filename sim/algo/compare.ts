@@ -1,7 +1,7 @@
 // Side-by-side runs of petalmesh and the Petals baseline on identical seeded swarms.
 //   npx tsx sim/algo/compare.ts --nodes 1000 --blocks 80 [--scenarios cold-start,steady,...] [--seed 1]
-//        [--duration-ms N] [--heartbeat-ms 5000] [--replication 2] [--min-gain F] [--cooldown-ms N] [--json]
-// --min-gain / --cooldown-ms override petalmesh's planner parameters (defaults: DEFAULT_COVERAGE_PARAMS).
+//        [--duration-ms N] [--heartbeat-ms 5000] [--replication 2] [--min-gain F] [--cooldown-ms N] [--horizon-ms N] [--json]
+// --min-gain / --cooldown-ms / --horizon-ms override petalmesh's planner parameters (defaults: DEFAULT_COVERAGE_PARAMS).
 import { parseArgs } from 'node:util'
 import type { SimResult } from '../types.ts'
 import type { CoverageParams } from '../../src/protocols/coverage/index.ts'
@@ -42,12 +42,14 @@ function main (): void {
       replication: { type: 'string', default: '2' },
       'min-gain': { type: 'string' },
       'cooldown-ms': { type: 'string' },
+      'horizon-ms': { type: 'string' },
       json: { type: 'boolean', default: false }
     }
   })
   const coverage: Partial<CoverageParams> = {}
   if (values['min-gain'] != null) coverage.minGain = num('min-gain', values['min-gain'])
   if (values['cooldown-ms'] != null) coverage.cooldownMs = num('cooldown-ms', values['cooldown-ms'])
+  if (values['horizon-ms'] != null) coverage.horizonMs = num('horizon-ms', values['horizon-ms'])
   const results: SimResult[] = []
   for (const scenario of values.scenarios.split(',')) {
     const r = runAlgoScenario({
