@@ -30,5 +30,14 @@ describe('negotiated simulator runs', () => {
     expect(final as number).toBeGreaterThan(0)
     expect(final as number).toBeLessThanOrEqual(1)
     expect(r.bottleneckRatio).toBeGreaterThan(0)
+    // Judged against the survivors' bound, and the victim is the profile member the seed names
+    // (by launch index), whichever order the nodes finished starting in.
+    const { heterogeneous } = await import('../../sim/net/negotiated.ts')
+    const { rng } = await import('../../sim/swarm.ts')
+    const { upperBound } = await import('../../src/protocols/coverage/index.ts')
+    const victim = 1 + Math.floor(rng(2 + 3)() * 7)
+    const survivors = heterogeneous(2, 8).filter((_, i) => i !== victim)
+    expect(r.extra?.upperBound).toBeCloseTo(upperBound(survivors, 24), 0)
+    expect(r.extra?.upperBound).not.toBeCloseTo(upperBound(heterogeneous(2, 8), 24), 0)
   }, 60_000)
 })
