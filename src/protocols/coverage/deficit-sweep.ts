@@ -20,8 +20,9 @@
 // missing servers. The search is a limited discrepancy search (see the end of sweepToTarget): a
 // budgeted plain depth-first search spent its budget under its first bad early choice. Measured on
 // the joint cold-start plans of the simulator's heterogeneous swarms (40 seeds per size; README
-// "How far the bottleneck ratio is from 1"), against the plain search with 300 expansions: 12 nodes / 24 blocks mean 0.904
-// → 0.925 of the bound, 20 / 48: 0.914 → 0.926, 30 / 30: 0.941 → 0.944, 4-7 ms per joint plan.
+// "How far the bottleneck ratio is from 1"), against the plain search with 300 expansions: mean
+// ratio to the bound 0.904 → 0.925 (12 nodes / 24 blocks), 0.914 → 0.926 (20 / 48), 0.941 → 0.944
+// (30 / 30), at 4-7 ms per joint plan.
 //
 // The budget (expansions per target) keeps the cost bounded and the result deterministic: every node
 // runs the same count-limited search on the same input, so it finds the same placement or none.
