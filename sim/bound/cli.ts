@@ -4,11 +4,16 @@
 // With --mip, also the placement MIP solved by HiGHS (mip.ts) within SECONDS, with and without the
 // replication target: its best placement and its proven bound, and the plan against the tighter of
 // the LP bound and the proven ones.
+// --summary prints one line instead: the joint plans' mean and smallest ratio over the seeds, how many
+// are below 0.9, and the time per plan. --crash prints, per seed, what a crash of the simulator's
+// victim costs and what the rebalancer wins back (after-crash.ts).
 import { parseArgs } from 'node:util'
 import { heterogeneous } from '../net/negotiated.ts'
 import { upperBound } from '../../src/protocols/coverage/index.ts'
 import { anneal, jointPlan } from './best-known.ts'
 import { solvePlacementMip } from './mip.ts'
+import { afterCrash } from './after-crash.ts'
+import { rng } from '../swarm.ts'
 
 function int (name: string, v: string, min: number): number {
   const x = Number(v)
@@ -17,11 +22,38 @@ function int (name: string, v: string, min: number): number {
 }
 
 try {
-  const { values } = parseArgs({ options: { nodes: { type: 'string', default: '20' }, blocks: { type: 'string', default: '48' }, seeds: { type: 'string', default: '1-6' }, iterations: { type: 'string', default: '200000' }, restarts: { type: 'string', default: '3' }, replication: { type: 'string', default: '2' }, mip: { type: 'string' } } })
+  const { values } = parseArgs({ options: { nodes: { type: 'string', default: '20' }, blocks: { type: 'string', default: '48' }, seeds: { type: 'string', default: '1-6' }, iterations: { type: 'string', default: '200000' }, restarts: { type: 'string', default: '3' }, replication: { type: 'string', default: '2' }, mip: { type: 'string' }, summary: { type: 'boolean', default: false }, crash: { type: 'boolean', default: false } } })
   const N = int('nodes', values.nodes, 1); const L = int('blocks', values.blocks, 1); const R = int('replication', values.replication, 1)
   const [a, b] = values.seeds.split('-').map(s => int('seeds', s, 0))
   const iterations = int('iterations', values.iterations, 0); const restarts = int('restarts', values.restarts, 1)
   const mipSeconds = values.mip == null ? null : int('mip', values.mip, 1)
+  if (values.summary) {
+    let sum = 0; let min = Infinity; let ms = 0; let n = 0
+    const low: string[] = []
+    for (let seed = a; seed <= (b ?? a); seed++) {
+      const nodes = heterogeneous(seed, N)
+      const t0 = performance.now()
+      const plan = jointPlan(nodes, L, R)
+      ms += performance.now() - t0
+      const r = -anneal(nodes, plan, L, R, 0, 0).quality[2] / upperBound(nodes, L)
+      sum += r; min = Math.min(min, r); n++
+      if (r < 0.9) low.push(`${seed}: ${r.toFixed(3)}`)
+    }
+    console.log(`${N} nodes, ${L} blocks, seeds ${a}-${b ?? a}: mean ${(sum / n).toFixed(3)}, min ${min.toFixed(3)} of the LP bound, ${low.length} below 0.9${low.length > 0 ? ` (${low.join(', ')})` : ''}, ${(ms / n).toFixed(1)} ms per plan`)
+    process.exit(0)
+  }
+  if (values.crash) {
+    console.log('| seed | victim | joint plan | after crash + heals (moves) | after cooldownMs + rebalance (moves) |')
+    console.log('|---|---|---|---|---|')
+    for (let seed = a; seed <= (b ?? a); seed++) {
+      const nodes = heterogeneous(seed, N)
+      // The victim the negotiated crash scenario kills (sim/net/negotiated.ts).
+      const victim = 1 + Math.floor(rng(seed + 3)() * (N - 1))
+      const c = afterCrash(nodes, L, R, victim)
+      console.log(`| ${seed} | ${victim} | ${c.plan.toFixed(3)} | ${c.healed.toFixed(3)} (${c.healMoves}) | ${c.rebalanced.toFixed(3)} (${c.rebalanceMoves}) |`)
+    }
+    process.exit(0)
+  }
   if (mipSeconds == null) {
     console.log('| seed | bound | planner (joint plan) | best found by search |')
     console.log('|---|---|---|---|')

@@ -1,0 +1,70 @@
+// What the planner makes of a crash, offline: the joint cold-start plan of a swarm, one node removed,
+// the heals planSwarm asks for applied, then the clock moved past cooldownMs and its rebalance moves
+// applied until it stays. Reports each layout's bottleneck against the survivors' upper bound, i.e.
+// how much of the throughput a crash costs and how much the rebalancer wins back. Moves commit at
+// once here (no reload time), so this is the rebalancer's best case.
+import { planSwarm, upperBound } from '../../src/protocols/coverage/index.ts'
+import type { PlanMember } from '../../src/protocols/coverage/types.ts'
+import type { SearchNode } from './best-known.ts'
+
+export interface AfterCrash {
+  /** The joint plan's bottleneck / the whole swarm's bound. */
+  plan: number
+  /** After the victim is gone and the heals are applied, / the survivors' bound. */
+  healed: number
+  healMoves: number
+  /** After the rebalancer's moves (clock past cooldownMs), / the survivors' bound. */
+  rebalanced: number
+  rebalanceMoves: number
+}
+
+const HOUR = 3_600_000
+
+function minLoad (members: readonly PlanMember[], L: number): number {
+  const load = new Float64Array(L)
+  for (const m of members) if (m.span != null) for (let b = m.span.start; b < m.span.end; b++) load[b] += m.throughput
+  return Math.min(...load)
+}
+
+/** One planSwarm pass with every serve decision applied at once; returns the new members and how many moved. */
+function step (members: PlanMember[], L: number, R: number, now: number): { members: PlanMember[], moved: number } {
+  const decisions = planSwarm({ totalBlocks: L, replication: R, members, now }).decisions
+  let moved = 0
+  const next = members.map(m => {
+    const d = decisions.get(m.peerId)
+    if (d?.action !== 'serve') return m
+    moved++
+    return { ...m, state: 'online' as const, span: d.span, since: now }
+  })
+  return { members: next, moved }
+}
+
+/** The crash of node `victim` (an index into `nodes`) in the planner's joint plan of `nodes`. */
+export function afterCrash (nodes: readonly SearchNode[], L: number, R: number, victim: number, maxSteps = 20): AfterCrash {
+  const ids = nodes.map((_, i) => `node-${String(i).padStart(5, '0')}`)
+  let members: PlanMember[] = nodes.map((n, i) => ({ peerId: ids[i], capacity: n.capacity, throughput: n.throughput, state: 'joining', span: null, since: 0 }))
+  let now = 10_000
+  members = step(members, L, R, now).members.map(m => ({ ...m, state: 'online' as const }))
+  const plan = minLoad(members, L) / upperBound(nodes, L)
+  const bound = upperBound(nodes.filter((_, i) => i !== victim), L)
+  members = members.filter(m => m.peerId !== ids[victim])
+  // Heals right away (they have no cool-down), a minute apart.
+  let healMoves = 0
+  for (let k = 0; k < maxSteps; k++) {
+    now += 60_000
+    const r = step(members, L, R, now)
+    if (r.moved === 0) break
+    members = r.members; healMoves += r.moved
+  }
+  const healed = minLoad(members, L) / bound
+  // Everyone past cooldownMs (1 h by default): the rebalancer may move anyone.
+  now += 2 * HOUR
+  let rebalanceMoves = 0
+  for (let k = 0; k < maxSteps; k++) {
+    const r = step(members, L, R, now)
+    if (r.moved === 0) break
+    members = r.members; rebalanceMoves += r.moved
+    now += 60_000
+  }
+  return { plan, healed, healMoves, rebalanced: minLoad(members, L) / bound, rebalanceMoves }
+}

@@ -1,0 +1,32 @@
+// The offline crash replay behind the README's crash row (sim/bound/after-crash.ts): the victim's
+// throughput is gone, the heals keep coverage, and the rebalancer never lowers the bottleneck.
+import { describe, expect, it } from 'vitest'
+import { afterCrash } from '../../sim/bound/after-crash.ts'
+import { jointPlan, quality } from '../../sim/bound/best-known.ts'
+import { heterogeneous } from '../../sim/net/negotiated.ts'
+import { upperBound } from '../../src/protocols/coverage/index.ts'
+
+describe('after-crash replay', () => {
+  const L = 48
+  const nodes = heterogeneous(2, 20)
+
+  it('starts from the joint plan and reports ratios against the survivors\' bound', () => {
+    const c = afterCrash(nodes, L, 2, 14)
+    const planned = -quality(nodes, jointPlan(nodes, L, 2), L, 2)[2]
+    expect(c.plan).toBeCloseTo(planned / upperBound(nodes, L), 9)
+    for (const r of [c.healed, c.rebalanced]) {
+      expect(r).toBeGreaterThan(0) // no hole left
+      expect(r).toBeLessThanOrEqual(1 + 1e-9)
+    }
+    expect(c.rebalanced).toBeGreaterThanOrEqual(c.healed) // a rebalance must pay: it never lowers the bottleneck
+    expect(c.rebalanceMoves).toBeGreaterThan(0) // seed 2 is one where a move pays (README crash row)
+    expect(afterCrash(nodes, L, 2, 14)).toEqual(c) // deterministic
+  })
+
+  it('loses nothing when the victim is a node the layout does not need', () => {
+    const withIdle = [...nodes, { capacity: 0, throughput: 100 }]
+    const c = afterCrash(withIdle, L, 2, nodes.length)
+    expect(c.healMoves).toBe(0)
+    expect(c.healed).toBeCloseTo(c.plan, 9)
+  })
+})
