@@ -3,6 +3,7 @@ import {
   coverageReport, planSwarm, requiredAfter, shouldMove, type PlanMember, type SwarmPlan
 } from '../../src/protocols/coverage/index.ts'
 import { applyPlan, heteroSwarm, member, online, shuffled } from './helpers.ts'
+import type { RoundNode } from '../../src/protocols/coverage/round-state.ts'
 
 const HOUR = 3_600_000
 const params = { minGain: 0.2, reloadMs: 600_000, horizonMs: 2 * HOUR, cooldownMs: HOUR }
@@ -165,5 +166,30 @@ describe('healing while the swarm is still forming', () => {
     const view = [online('A', 0, 8, 100, 8, recent), online('B', 0, 8, 100, 8, recent), online('C', 0, 8, 100, 8, recent), online('D', 8, 16, 100, 8, recent)]
     const plan = planSwarm({ totalBlocks: 16, replication: 2, members: view, now })
     expect(plan.actions).toEqual([{ peerId: 'A', decision: { action: 'serve', span: { start: 8, end: 16 }, reason: 'heal' } }])
+  })
+})
+
+describe('planRebalance, all or nothing', () => {
+  it('leaves the round state as it found it when a plan fails halfway', async () => {
+    const { planRebalance } = await import('../../src/protocols/coverage/rebalance.ts')
+    const { addSpan, newRoundState } = await import('../../src/protocols/coverage/round-state.ts')
+    const { resolveParams } = await import('../../src/protocols/coverage/types.ts')
+    // Three nodes on blocks 0-9, three on 30-39, one each on 10-19 and 20-29: lifting both thin
+    // regions takes two moves, one from each thick region (a donor's region gives one mover per plan).
+    const node = (id: string, start: number): RoundNode => ({ peerId: id, capacity: 10, throughput: 100, len: 10, tq: 100, state: 'online', span: { start, end: start + 10 }, since: 0 })
+    const nodes = [...[0, 1, 2].map(i => node(`p${i}`, 0)), ...[0, 1, 2].map(i => node(`s${i}`, 30)), node('q', 10), node('r', 20)]
+    const fresh = (): ReturnType<typeof newRoundState> => {
+      const st = newRoundState(40, 1, 1e9)
+      for (const n of nodes) addSpan(st, n.span!, n.tq, 1)
+      return st
+    }
+    const opts = (maxMoves: number): Parameters<typeof planRebalance>[2] => ({ params: resolveParams({ ...params, maxMoves }), now: 10 * HOUR, bound: 1e9, locked: new Uint8Array(40) })
+    const ok = fresh()
+    expect(planRebalance(ok, nodes, opts(2))).toHaveLength(2)
+    const st = fresh()
+    const before = Array.from(st.load)
+    expect(planRebalance(st, nodes, opts(1))).toEqual([])
+    expect(Array.from(st.load)).toEqual(before)
+    expect(Array.from(st.cnt)).toEqual(Array.from(fresh().cnt))
   })
 })

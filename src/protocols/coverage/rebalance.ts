@@ -96,9 +96,16 @@ export function planRebalance (st: RoundState, online: readonly RoundNode[], opt
   // Deficits are counted in whole milli-units so float dust never asks for a move.
   const countDeficit = (): number => { let k = 0; for (let b = 0; b < L; b++) if (target - st.load[b] >= 1) k++; return k }
   let deficit = countDeficit()
+  // All or nothing, also for `st`: a plan that fails halfway leaves it as it found it (the caller
+  // returns it as the round's state).
+  const applied: Array<{ tq: number, from: Span, span: Span }> = []
+  const fail = (): PlannedMove[] => {
+    for (const a of applied.reverse()) { addSpan(st, a.span, a.tq, -1); addSpan(st, a.from, a.tq, 1) }
+    return []
+  }
 
   while (deficit > 0) {
-    if (moves.length >= params.maxMoves) return []
+    if (moves.length >= params.maxMoves) return fail()
     // Keep K unused, still eligible candidates.
     for (let i = window.length - 1; i >= 0; i--) if (used.has(window[i].peerId) || !donorOk(window[i])) window.splice(i, 1)
     while (window.length < K && cursor < eligible.length) {
@@ -122,12 +129,13 @@ export function planRebalance (st: RoundState, online: readonly RoundNode[], opt
         if (best == null || sum > best.v * (1 + 1e-12)) best = { node: n, start, v: sum }
       }
     }
-    if (best == null || best.v < 1) return []
+    if (best == null || best.v < 1) return fail()
     const n = best.node
     const from = n.span!
     const span: Span = { start: best.start, end: best.start + n.len }
     addSpan(st, from, n.tq, -1)
     addSpan(st, span, n.tq, 1)
+    applied.push({ tq: n.tq, from, span })
     for (let b = from.start; b < from.end; b++) locked[b] = 1
     used.add(n.peerId)
     moves.push({ peerId: n.peerId, span, from })
