@@ -8,12 +8,11 @@
 // are below 0.9, and the time per plan. --crash prints, per seed, what a crash of the simulator's
 // victim costs and what the rebalancer wins back (after-crash.ts).
 import { parseArgs } from 'node:util'
-import { heterogeneous } from '../net/negotiated.ts'
+import { crashVictimIndex, heterogeneous } from '../net/negotiated.ts'
 import { upperBound } from '../../src/protocols/coverage/index.ts'
 import { anneal, jointPlan } from './best-known.ts'
 import { solvePlacementMip } from './mip.ts'
 import { afterCrash } from './after-crash.ts'
-import { rng } from '../swarm.ts'
 
 function int (name: string, v: string, min: number): number {
   const x = Number(v)
@@ -47,8 +46,7 @@ try {
     console.log('|---|---|---|---|---|')
     for (let seed = a; seed <= (b ?? a); seed++) {
       const nodes = heterogeneous(seed, N)
-      // The victim the negotiated crash scenario kills (sim/net/negotiated.ts).
-      const victim = 1 + Math.floor(rng(seed + 3)() * (N - 1))
+      const victim = crashVictimIndex(seed, N)
       const c = afterCrash(nodes, L, R, victim)
       console.log(`| ${seed} | ${victim} | ${c.plan.toFixed(3)} | ${c.healed.toFixed(3)} (${c.healMoves}) | ${c.rebalanced.toFixed(3)} (${c.rebalanceMoves}) |`)
     }

@@ -45,6 +45,11 @@ const claimsByReason = (nodes: PetalmeshNode[]): Record<string, number> => {
 }
 const extraClaims = (nodes: PetalmeshNode[]): number => nodes.reduce((a, n) => a + Math.max(0, (n.negotiator?.stats.claims ?? 0) - 1), 0)
 
+/** Launch index of the node the crash/leave scenario stops (never the first: it is everyone's bootstrap). */
+export function crashVictimIndex (seed: number, nodes: number): number {
+  return 1 + Math.floor(rng(seed + 3)() * (nodes - 1))
+}
+
 export async function runNegotiated (o: NegotiatedOptions): Promise<NetResult> {
   const t0 = Date.now()
   const rss0 = process.memoryUsage().rss
@@ -144,7 +149,7 @@ export async function runNegotiated (o: NegotiatedOptions): Promise<NetResult> {
         // crash: killed without a word; leave: a graceful stop (a leaving record first).
         // By launch index, not by position in nodes[] (start-up completion order, which differs run
         // to run): both planners lose the same member of the profile.
-        const victimIndex = 1 + Math.floor(rng(o.seed + 3)() * (nodes.length - 1))
+        const victimIndex = crashVictimIndex(o.seed, nodes.length)
         const victim = nodes.find(n => swarm?.launchIndex(n) === victimIndex) ?? nodes[victimIndex]
         const tk = Date.now()
         await victim.membership.stop({ graceful: o.scenario === 'leave' })

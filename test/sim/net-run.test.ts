@@ -32,10 +32,9 @@ describe('negotiated simulator runs', () => {
     expect(r.bottleneckRatio).toBeGreaterThan(0)
     // Judged against the survivors' bound, and the victim is the profile member the seed names
     // (by launch index), whichever order the nodes finished starting in.
-    const { heterogeneous } = await import('../../sim/net/negotiated.ts')
-    const { rng } = await import('../../sim/swarm.ts')
+    const { crashVictimIndex, heterogeneous } = await import('../../sim/net/negotiated.ts')
     const { upperBound } = await import('../../src/protocols/coverage/index.ts')
-    const victim = 1 + Math.floor(rng(2 + 3)() * 7)
+    const victim = crashVictimIndex(2, 8)
     const survivors = heterogeneous(2, 8).filter((_, i) => i !== victim)
     expect(r.extra?.upperBound).toBeCloseTo(upperBound(survivors, 24), 0)
     expect(r.extra?.upperBound).not.toBeCloseTo(upperBound(heterogeneous(2, 8), 24), 0)
