@@ -10,11 +10,12 @@
 // HiGHS's dual bound on B after its time limit is a valid upper bound on every placement's
 // bottleneck (with R, on every placement meeting replication R); at status Optimal it equals the
 // best placement's bottleneck.
-// The package's types describe an ES default export but are read as CommonJS here: take `default`.
 import * as highsModule from 'highs'
 import type { Highs } from 'highs'
-const loadHighs = highsModule.default as unknown as () => Promise<Highs>
 import { usableLength } from '../../src/protocols/coverage/index.ts'
+
+// The package's types describe an ES default export but are read as CommonJS here: take `default`.
+const loadHighs = highsModule.default as unknown as () => Promise<Highs>
 
 const STATUS: Record<number, string> = { 7: 'Optimal', 8: 'Infeasible', 13: 'Time limit reached' }
 

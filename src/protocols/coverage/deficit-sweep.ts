@@ -55,9 +55,6 @@ export function sweepToTarget (st: RoundState, nodes: readonly RoundNode[], targ
   const rEff = st.rEff
   const len = Int32Array.from(nodes, x => x.len)
   const tq = Float64Array.from(nodes, x => x.tq)
-  // What unused nodes can still add: at most min(tq, target) per block they cover, `len` blocks each.
-  let remMass = 0; let remLen = 0
-  for (let i = 0; i < n; i++) { remMass += Math.min(tq[i], target) * len[i]; remLen += len[i] }
   // Identical nodes (same len and tq) form a class; only its first unused member is tried.
   const classOf = new Int32Array(n)
   const classes = new Map<string, number>()
@@ -76,8 +73,6 @@ export function sweepToTarget (st: RoundState, nodes: readonly RoundNode[], targ
   const place = (i: number, s: number, sign: 1 | -1): void => {
     for (let x = s; x < s + len[i]; x++) { load[x] += sign * tq[i]; cnt[x] += sign }
     starts[i] = sign === 1 ? s : -1
-    remMass -= sign * Math.min(tq[i], target) * len[i]
-    remLen -= sign * len[i]
   }
 
   // minClass: members placed at the same short block go in non-decreasing class order (any set of
@@ -96,9 +91,9 @@ export function sweepToTarget (st: RoundState, nodes: readonly RoundNode[], targ
       const thin = rEff - cnt[x]
       if (thin > 0) { needCount += thin; thinBlocks++; if (thin > maxThin) maxThin = thin }
     }
-    if (need > remMass || needCount > remLen) return false
-    // Tighter: an unused member adds at most min(tq, the largest shortfall) to each of at most
-    // min(len, short blocks) short blocks, and one server to at most min(len, thin blocks) blocks.
+    // What the unused members can still add: each at most min(tq, the largest shortfall) to each of
+    // at most min(len, short blocks) short blocks, and one server to at most min(len, thin blocks)
+    // blocks (this implies the plainer Σ min(tq, target) × len and Σ len cuts).
     let canMass = 0; let canCount = 0; let unused = 0
     for (let i = 0; i < n; i++) {
       if (starts[i] >= 0 || len[i] <= 0) continue
