@@ -88,10 +88,10 @@ describe('algorithm-level simulator', () => {
   })
 
   it('crash damage smaller than minGain is never repaired; a small minGain repairs it and still leaves a steady swarm alone', () => {
-    // 200 nodes, 10 crash at once: the bottleneck drops ~4 % below what the survivors allow. At the
-    // default minGain (0.2: a move must lift the bottleneck by 21.8 % counting the reload) no move can
-    // pay, so the damage stays for the whole run; at 0.01 a few donors move and win most of it back.
-    const o = { scenario: 'crash', nodes: 200, blocks: 40, seed: 2, durationMs: 1_800_000 }
+    // 200 nodes, 10 crash at once: the bottleneck drops ~6 % below what the survivors allow (seed 4).
+    // At minGain 0.2 (a move must lift the bottleneck by 21.8 % counting the reload) no move can pay,
+    // so the damage stays for the whole run; at 0.01 a few nodes move and win most of it back.
+    const o = { scenario: 'crash', nodes: 200, blocks: 40, seed: 4, durationMs: 1_800_000 }
     const stuck = runAlgoScenario({ ...o, coverage: { minGain: 0.2 } })
     const repaired = runAlgoScenario({ ...o, coverage: { minGain: 0.01 } })
     expect(stuck.moves).toBe(0)

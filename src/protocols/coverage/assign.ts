@@ -5,6 +5,7 @@ import type { Span } from '../types.ts'
 import { canonicalCompare } from './order.ts'
 import { liftBottleneck, SWEEP_MAX_WORK } from './deficit-sweep.ts'
 import { petalsChooseBestStart } from './petals-baseline.ts'
+import { improveByReplacement, replacementOrder } from './replace.ts'
 import { addSpan, bestWindow, better, scoreWindow } from './round-state.ts'
 import type { RoundNode, RoundState } from './round-state.ts'
 
@@ -142,7 +143,7 @@ export function assignPool (st: RoundState, pool: readonly RoundNode[], polishPa
     const q = quality(trial)
     if (best == null || lexLess(q, best.q)) best = { placed, q }
   }
-  const lifted = best!.q[0] === 0 && best!.q[1] === 0 ? liftPlacement(st, nodes, best!.q) : null
+  const lifted = best!.q[0] === 0 && best!.q[1] === 0 ? liftPlacement(st, nodes, best!) : null
   if (lifted != null) best = lifted
   for (const n of nodes) {
     const span = best!.placed.get(n.peerId)
@@ -152,19 +153,21 @@ export function assignPool (st: RoundState, pool: readonly RoundNode[], polishPa
 }
 
 /**
- * The deficit sweep (deficit-sweep.ts) on a placement that already covers every block at `rEff`:
- * the highest bottleneck it can meet with the pool, the nodes it did not need placed greedily on
- * top (first order above). Returns that placement if its quality beats `q`, else null.
+ * Lifts a placement that already covers every block at `rEff`: the deficit sweep (deficit-sweep.ts)
+ * finds the highest bottleneck it can meet with the pool, the nodes it did not need placed greedily on
+ * top (first order above); the better of that and `greedy` then goes through the re-placement local
+ * search (replace.ts), which also makes the plan a point the rebalancer finds nothing to improve on.
+ * Returns the result if its quality beats `greedy`'s, else null.
  */
-function liftPlacement (st: RoundState, nodes: readonly RoundNode[], q: Quality): Placement | null {
+function liftPlacement (st: RoundState, nodes: readonly RoundNode[], greedy: Placement): Placement | null {
   if (nodes.length < 2 || nodes.length * st.L > SWEEP_MAX_WORK) return null
   const canonical = [...nodes].sort(canonicalCompare)
-  const key = sweepKey(st, canonical, q)
+  const key = sweepKey(st, canonical, greedy)
   let out = sweepMemo.get(key)
   if (out !== undefined) {
     sweepMemo.delete(key) // re-inserted below: most recently used last
   } else {
-    out = liftUncached(st, canonical, q)
+    out = liftUncached(st, canonical, greedy)
     if (sweepMemo.size >= SWEEP_MEMO_SIZE) sweepMemo.delete(sweepMemo.keys().next().value!)
   }
   sweepMemo.set(key, out)
@@ -180,28 +183,42 @@ function liftPlacement (st: RoundState, nodes: readonly RoundNode[], q: Quality)
 const sweepMemo = new Map<string, Placement | null>()
 const SWEEP_MEMO_SIZE = 64
 
-function sweepKey (st: RoundState, canonical: readonly RoundNode[], q: readonly number[]): string {
-  const parts: string[] = [String(st.L), String(st.rEff), String(st.tau), q.join(','), st.load.join(','), st.cnt.join(',')]
-  for (const n of canonical) parts.push(`${n.peerId}:${n.len}:${n.tq}`)
+function sweepKey (st: RoundState, canonical: readonly RoundNode[], greedy: Placement): string {
+  const parts: string[] = [String(st.L), String(st.rEff), String(st.tau), greedy.q.join(','), st.load.join(','), st.cnt.join(',')]
+  for (const n of canonical) parts.push(`${n.peerId}:${n.len}:${n.tq}:${greedy.placed.get(n.peerId)?.start ?? -1}`)
   return parts.join('|')
 }
 
-function liftUncached (st: RoundState, canonical: readonly RoundNode[], q: Quality): Placement | null {
-  const sweep = liftBottleneck(st, canonical, -q[2], st.tau)
-  if (sweep == null) return null
+function liftUncached (st: RoundState, canonical: readonly RoundNode[], greedy: Placement): Placement | null {
+  let placed = greedy.placed
+  const sweep = liftBottleneck(st, canonical, -greedy.q[2], st.tau)
+  if (sweep != null) {
+    const swept = new Map<string, Span>()
+    const trial = copyState(st)
+    const rest: RoundNode[] = []
+    canonical.forEach((n, i) => {
+      const start = sweep.starts[i]
+      if (start < 0) { rest.push(n); return }
+      const span = { start, end: start + n.len }
+      addSpan(trial, span, n.tq, 1)
+      swept.set(n.peerId, span)
+    })
+    const first = ORDERS[0]
+    rest.sort((a, b) => (first(b) - first(a)) || canonicalCompare(a, b))
+    placeGreedily(trial, rest, swept)
+    if (lexLess(quality(trial), greedy.q)) placed = swept
+  }
   const trial = copyState(st)
-  const placed = new Map<string, Span>()
-  const rest: RoundNode[] = []
-  canonical.forEach((n, i) => {
-    const start = sweep.starts[i]
-    if (start < 0) { rest.push(n); return }
-    const span = { start, end: start + n.len }
-    addSpan(trial, span, n.tq, 1)
-    placed.set(n.peerId, span)
-  })
-  const first = ORDERS[0]
-  rest.sort((a, b) => (first(b) - first(a)) || canonicalCompare(a, b))
-  placeGreedily(trial, rest, placed)
-  const lq = quality(trial)
-  return lexLess(lq, q) ? { placed, q: lq } : null
+  for (const n of canonical) {
+    const span = placed.get(n.peerId)
+    if (span != null) addSpan(trial, span, n.tq, 1)
+  }
+  const withSpans = canonical.map(n => ({ ...n, span: placed.get(n.peerId) ?? null }))
+  const improved = improveByReplacement(trial, replacementOrder(withSpans, canonicalCompare), st.tau)
+  if (improved.size > 0) {
+    placed = new Map(placed)
+    for (const [id, span] of improved) placed.set(id, span)
+  }
+  const q = quality(trial)
+  return lexLess(q, greedy.q) ? { placed, q } : null
 }

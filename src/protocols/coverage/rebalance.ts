@@ -2,12 +2,15 @@
 // greedy re-shuffle could reach, and the mover then picks its own place; servers flip back and forth and
 // each move reloads weights for ~10 minutes. Here a move set is planned jointly by every node, and only
 // happens when the bottleneck it guarantees beats the current one by the configured factor after paying
-// for the reload.
+// for the reload. Two planners: greedy donors that leave only blocks with room to spare (no dip at all),
+// and, when that finds nothing, re-placement of one to three nodes (replace.ts), which is what recovers
+// the throughput a crash costs in tight replication-2 layouts.
 import type { Span } from '../types.ts'
 import { canonicalCompare } from './order.ts'
 import type { PlannedMove } from './heal.ts'
 import { addSpan, type RoundNode, type RoundState } from './round-state.ts'
 import type { CoverageParams } from './types.ts'
+import { planReplacement, replacementOrder } from './replace.ts'
 
 export interface MoveEconomics {
   /** Bottleneck now. */
@@ -63,8 +66,27 @@ export interface RebalanceOptions {
  * - the plan is all or nothing: partial progress doesn't lift the swarm's bottleneck, so it isn't made.
  * A steady swarm therefore converges: every executed plan raises the bottleneck by > minGain, which can
  * happen only finitely often below the upper bound, and then nothing moves.
+ * When no donor set exists and nothing is locked anywhere, one or two nodes are re-placed instead
+ * (replace.ts); `st` then gets those moves applied too.
  */
 export function planRebalance (st: RoundState, online: readonly RoundNode[], opts: RebalanceOptions): PlannedMove[] {
+  const moves = planDonorMoves(st, online, opts)
+  if (moves.length > 0 || opts.locked.some(x => x !== 0)) return moves
+  const { params, now } = opts
+  const eligible = replacementOrder(online.filter(n => n.state === 'online' && n.span != null && n.len > 0 &&
+    n.len < st.L && now - n.since >= params.cooldownMs), canonicalCompare)
+  const replaced = planReplacement(st, eligible, { params, bound: opts.bound })
+  const byId = new Map(eligible.map(n => [n.peerId, n]))
+  for (const m of replaced) {
+    const n = byId.get(m.peerId)!
+    addSpan(st, m.from!, n.tq, -1)
+    addSpan(st, m.span, n.tq, 1)
+  }
+  return replaced
+}
+
+/** The greedy step: donors that can leave without any block falling below the target. */
+function planDonorMoves (st: RoundState, online: readonly RoundNode[], opts: RebalanceOptions): PlannedMove[] {
   const L = st.L
   let before = Infinity
   for (let b = 0; b < L; b++) if (st.load[b] < before) before = st.load[b]
