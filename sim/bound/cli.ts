@@ -6,13 +6,15 @@
 // the LP bound and the proven ones.
 // --summary prints one line instead: the joint plans' mean and smallest ratio over the seeds, how many
 // are below 0.9, and the time per plan. --crash prints, per seed, what a crash of the simulator's
-// victim costs and what the rebalancer wins back (after-crash.ts).
+// victim costs and what the rebalancer wins back (after-crash.ts). --join replays a one-by-one join
+// for both planners and the rebalancing after it (after-join.ts).
 import { parseArgs } from 'node:util'
 import { crashVictimIndex, heterogeneous } from '../net/negotiated.ts'
 import { upperBound } from '../../src/protocols/coverage/index.ts'
 import { anneal, jointPlan } from './best-known.ts'
 import { solvePlacementMip } from './mip.ts'
 import { afterCrash } from './after-crash.ts'
+import { afterJoin } from './after-join.ts'
 
 function int (name: string, v: string, min: number): number {
   const x = Number(v)
@@ -21,7 +23,7 @@ function int (name: string, v: string, min: number): number {
 }
 
 try {
-  const { values } = parseArgs({ options: { nodes: { type: 'string', default: '20' }, blocks: { type: 'string', default: '48' }, seeds: { type: 'string', default: '1-6' }, iterations: { type: 'string', default: '200000' }, restarts: { type: 'string', default: '3' }, replication: { type: 'string', default: '2' }, mip: { type: 'string' }, summary: { type: 'boolean', default: false }, crash: { type: 'boolean', default: false } } })
+  const { values } = parseArgs({ options: { nodes: { type: 'string', default: '20' }, blocks: { type: 'string', default: '48' }, seeds: { type: 'string', default: '1-6' }, iterations: { type: 'string', default: '200000' }, restarts: { type: 'string', default: '3' }, replication: { type: 'string', default: '2' }, mip: { type: 'string' }, summary: { type: 'boolean', default: false }, crash: { type: 'boolean', default: false }, join: { type: 'boolean', default: false } } })
   const N = int('nodes', values.nodes, 1); const L = int('blocks', values.blocks, 1); const R = int('replication', values.replication, 1)
   const [a, b] = values.seeds.split('-').map(s => int('seeds', s, 0))
   const iterations = int('iterations', values.iterations, 0); const restarts = int('restarts', values.restarts, 1)
@@ -49,6 +51,15 @@ try {
       const victim = crashVictimIndex(seed, N)
       const c = afterCrash(nodes, L, R, victim)
       console.log(`| ${seed} | ${victim} | ${c.plan.toFixed(3)} | ${c.healed.toFixed(3)} (${c.healMoves}) | ${c.rebalanced.toFixed(3)} (${c.rebalanceMoves}) |`)
+    }
+    process.exit(0)
+  }
+  if (values.join) {
+    console.log('| seed | one-by-one join: petalmesh (fewest servers) | Petals baseline (fewest servers) | petalmesh after cooldownMs + rebalance (moves) |')
+    console.log('|---|---|---|---|')
+    for (let seed = a; seed <= (b ?? a); seed++) {
+      const j = afterJoin(heterogeneous(seed, N), L, R)
+      console.log(`| ${seed} | ${j.joined.toFixed(3)} (${j.joinedMinServers}) | ${j.petals.toFixed(3)} (${j.petalsMinServers}) | ${j.rebalanced.toFixed(3)} (${j.rebalanceMoves}) |`)
     }
     process.exit(0)
   }

@@ -30,3 +30,19 @@ describe('after-crash replay', () => {
     expect(c.healed).toBeCloseTo(c.plan, 9)
   })
 })
+
+describe('after-join replay', () => {
+  it('places each newcomer alone, compares with the Petals baseline, and rebalances only upward', async () => {
+    const { afterJoin } = await import('../../sim/bound/after-join.ts')
+    const j = afterJoin(heterogeneous(1, 12), 24, 2)
+    // Seed 1 (README join row): petalmesh keeps every block at 2 servers where the baseline leaves
+    // one; after cooldownMs the rebalancer takes the bottleneck past the baseline's.
+    expect(j.joinedMinServers).toBe(2)
+    expect(j.petalsMinServers).toBe(1)
+    expect(j.rebalanceMoves).toBeGreaterThan(0)
+    expect(j.rebalanced).toBeGreaterThan(j.joined)
+    expect(j.rebalanced).toBeGreaterThan(j.petals)
+    expect(j.rebalanced).toBeLessThanOrEqual(1 + 1e-9)
+    expect(afterJoin(heterogeneous(1, 12), 24, 2)).toEqual(j)
+  })
+})

@@ -1,0 +1,62 @@
+// What the planner makes of a one-by-one join, offline: each node of a swarm arrives alone and is
+// placed by planSwarm on the layout of those before it (the live `join` scenario's order, without
+// timing), and likewise by Petals' choose_best_blocks. Then the clock moves past cooldownMs and the
+// rebalancer's moves are applied until it stays (at once: its best case). Ratios are against the
+// whole swarm's upper bound; `minServers` is the fewest servers any block has.
+import { petalsChooseBestBlocks, planSwarm, upperBound } from '../../src/protocols/coverage/index.ts'
+import type { PlanMember } from '../../src/protocols/coverage/types.ts'
+import type { SearchNode } from './best-known.ts'
+
+export interface AfterJoin {
+  joined: number
+  joinedMinServers: number
+  petals: number
+  petalsMinServers: number
+  rebalanced: number
+  rebalanceMoves: number
+}
+
+const HOUR = 3_600_000
+
+function layoutStats (members: readonly PlanMember[], L: number): { min: number, minServers: number } {
+  const load = new Float64Array(L); const cnt = new Int32Array(L)
+  for (const m of members) if (m.span != null) for (let b = m.span.start; b < m.span.end; b++) { load[b] += m.throughput; cnt[b]++ }
+  return { min: Math.min(...load), minServers: Math.min(...cnt) }
+}
+
+export function afterJoin (nodes: readonly SearchNode[], L: number, R: number, maxSteps = 20): AfterJoin {
+  const bound = upperBound(nodes, L)
+  const now = 1e12
+  let ours: PlanMember[] = []
+  const theirs: PlanMember[] = []
+  nodes.forEach((n, i) => {
+    const me: PlanMember = { peerId: `node-${String(i).padStart(5, '0')}`, capacity: n.capacity, throughput: n.throughput, state: 'joining', span: null, since: -Infinity }
+    const d = planSwarm({ totalBlocks: L, replication: R, members: [...ours, me], now }).decisions.get(me.peerId)
+    ours.push({ ...me, state: d?.action === 'serve' ? 'online' : 'standby', span: d?.action === 'serve' ? d.span : null, since: now })
+    theirs.push({ ...me, state: 'online', span: petalsChooseBestBlocks({ totalBlocks: L, numBlocks: Math.min(n.capacity, L), members: theirs }), since: now })
+  })
+  const joined = layoutStats(ours, L); const petals = layoutStats(theirs, L)
+  let t = now + 2 * HOUR
+  let rebalanceMoves = 0
+  for (let k = 0; k < maxSteps; k++) {
+    const decisions = planSwarm({ totalBlocks: L, replication: R, members: ours, now: t }).decisions
+    let moved = 0
+    ours = ours.map(m => {
+      const d = decisions.get(m.peerId)
+      if (d?.action !== 'serve') return m
+      moved++
+      return { ...m, state: 'online' as const, span: d.span, since: t }
+    })
+    if (moved === 0) break
+    rebalanceMoves += moved
+    t += 60_000
+  }
+  return {
+    joined: joined.min / bound,
+    joinedMinServers: joined.minServers,
+    petals: petals.min / bound,
+    petalsMinServers: petals.minServers,
+    rebalanced: layoutStats(ours, L).min / bound,
+    rebalanceMoves
+  }
+}
