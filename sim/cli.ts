@@ -20,6 +20,7 @@ interface SimFlags {
   replication?: string
   baseline?: boolean
   json?: boolean
+  cooldownMs?: string
 }
 
 function int (name: string, v: string, min: number): number {
@@ -88,6 +89,7 @@ export async function simMain (argv: string[]): Promise<number> {
     .option('--runs <n>', 'repeat and report medians', '1')
     .option('--replication <r>', 'replication target (negotiated scenarios)', '2')
     .option('--baseline', 'also run the Petals baseline planner on the same seed')
+    .option('--cooldown-ms <ms>', 'swarm.cooldownMs of every node (negotiated scenarios; crash/leave then also wait for the rebalancer)')
     .option('--json', 'print one JSON object')
     .exitOverride()
   let flags: SimFlags
@@ -130,7 +132,7 @@ export async function simMain (argv: string[]): Promise<number> {
       const negotiated = ['cold-start', 'join', 'steady', 'heal', 'churn', 'partition'].includes(flags.scenario) ||
         (flags.baseline === true && ['crash', 'leave'].includes(flags.scenario))
       if (negotiated) {
-        const base = { nodes, blocks, transport: flags.transport, heartbeatMs, replication: int('replication', flags.replication ?? '2', 1) }
+        const base = { nodes, blocks, transport: flags.transport, heartbeatMs, replication: int('replication', flags.replication ?? '2', 1), ...(flags.cooldownMs != null ? { cooldownMs: int('cooldown-ms', flags.cooldownMs, 0) } : {}) }
         const scenario = flags.scenario === 'heal' ? 'crash' as const : flags.scenario as 'cold-start' | 'steady' | 'crash' | 'leave' | 'join' | 'churn' | 'partition'
         const baselines: NetResult[] = []
         for (let r = 0; r < runs; r++) {

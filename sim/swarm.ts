@@ -59,6 +59,8 @@ export interface SwarmOptions {
   replication?: number
   /** swarm.settleMs of every node (default: the config default). */
   settleMs?: number
+  /** swarm.cooldownMs of every node (default: the config default, 1 h). */
+  cooldownMs?: number
   /** Start all nodes but the first at the same moment. */
   parallel?: boolean
   /** Simulated Petals load time per block (ms). */
@@ -130,6 +132,7 @@ export async function startSwarm (o: SwarmOptions): Promise<Swarm> {
       heartbeatMs,
       replication: o.replication ?? 1,
       ...(o.settleMs != null ? { settleMs: o.settleMs } : {}),
+      ...(o.cooldownMs != null ? { cooldownMs: o.cooldownMs } : {}),
       planner: o.planner ?? 'petalmesh',
       suspectAfterMs: o.suspectAfterMs ?? Math.round(heartbeatMs * 2.5),
       offlineAfterMs: o.offlineAfterMs ?? heartbeatMs * 5,

@@ -20,6 +20,11 @@ export interface NegotiatedOptions {
   planner: 'petalmesh' | 'petals'
   /** Steady window after convergence (steady scenario), ms. */
   steadyMs?: number
+  /**
+   * swarm.cooldownMs of every node. Set (e.g. 0), a crash or leave run stands for a swarm that has
+   * been up longer than its cool-down: after healing it also waits for the rebalancer to settle.
+   */
+  cooldownMs?: number
   timeoutMs?: number
 }
 
@@ -95,6 +100,7 @@ export async function runNegotiated (o: NegotiatedOptions): Promise<NetResult> {
       replication: o.replication,
       planner: o.planner,
       loadMsPerBlock: 20,
+      ...(o.cooldownMs != null ? { cooldownMs: o.cooldownMs } : {}),
       // Real transports deliver from I/O callbacks; the memory transport's microtask delivery starves timers (fair-memory.ts).
       fairMemory: true,
       spec: i => profile[i % profile.length],
@@ -167,6 +173,23 @@ export async function runNegotiated (o: NegotiatedOptions): Promise<NetResult> {
         result.healMs = healed == null ? null : Date.now() - tk
         const restoredMs = await restoredP
         result.extra = { ...result.extra, replicationRestoredMs: restoredMs, withinDetectPlusHeartbeat: restoredMs != null && result.detectMs != null && restoredMs <= result.detectMs + o.heartbeatMs }
+        if (o.cooldownMs != null) {
+          // Past the cool-down the rebalancer may move nodes after the heal: wait until nobody has
+          // moved for three heartbeats and everyone is settled (bounded by the run's timeout).
+          sample()
+          const healedRatio = lastRatio
+          const movesAtHeal = moves(nodes)
+          let seen = moves(nodes)
+          const deadline = Date.now() + timeoutMs
+          while (Date.now() < deadline) {
+            await new Promise(resolve => setTimeout(resolve, 3 * o.heartbeatMs))
+            const now = moves(nodes)
+            if (now === seen && settled(nodes)) break
+            seen = now
+          }
+          sample()
+          result.extra = { ...result.extra, healedBottleneckRatio: Math.round(healedRatio * 1000) / 1000, rebalanceMoves: moves(nodes) - movesAtHeal, rebalancedMs: Date.now() - tk, claimsByReason: JSON.stringify(claimsByReason(nodes)) }
+        }
       } else if (o.scenario === 'churn') {
         // Seeded random joins and crashes, one every 2 heartbeats, for 20 heartbeats.
         const r = rng(o.seed + 11)

@@ -347,7 +347,7 @@ export async function startNode (opts: NodeOptions): Promise<PetalmeshNode> {
         replication: config.swarm.replication,
         fixedSpan: span,
         standby: config.swarm.standby,
-        params: { settleMs: config.swarm.settleMs, minGain: config.swarm.minGain, reloadMs: config.swarm.reloadMs },
+        params: { settleMs: config.swarm.settleMs, minGain: config.swarm.minGain, reloadMs: config.swarm.reloadMs, cooldownMs: config.swarm.cooldownMs },
         tickMs: config.swarm.heartbeatMs,
         planner: config.swarm.planner,
         bootstrapPeers: config.bootstrap.flatMap(a => { const id = a.split('/p2p/')[1]; return id == null || id === '' ? [] : [id.split('/')[0]] }),
