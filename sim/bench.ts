@@ -58,13 +58,15 @@ async function main (): Promise<void> {
   const negotiated: Array<Omit<NegotiatedOptions, 'planner'>> = [
     { scenario: 'cold-start', nodes: n, blocks: 48, seed: 1, transport: 'memory', heartbeatMs: 1000, replication: 2, timeoutMs: 40_000 },
     { scenario: 'crash', nodes: n, blocks: 48, seed: 2, transport: 'memory', heartbeatMs: 1000, replication: 2, timeoutMs: 40_000 },
+    // The same crash in a swarm that has been up longer than its cool-down: the rebalancer may act.
+    { scenario: 'crash', nodes: n, blocks: 48, seed: 2, transport: 'memory', heartbeatMs: 1000, replication: 2, timeoutMs: 40_000, cooldownMs: 5000 },
     { scenario: 'steady', nodes: n, blocks: 48, seed: 3, transport: 'memory', heartbeatMs: 1000, replication: 2, steadyMs: quick ? 5000 : 20_000, timeoutMs: 40_000 }
   ]
   for (const o of negotiated) {
     process.stderr.write(`bench: ${o.scenario} ${o.nodes} nodes (petalmesh, then the Petals baseline)\n`)
     const a = await runNegotiated({ ...o, planner: 'petalmesh' })
     const b = await runNegotiated({ ...o, planner: 'petals' })
-    const name = o.scenario === 'crash' ? 'heal' : o.scenario
+    const name = o.scenario === 'crash' ? (o.cooldownMs != null ? 'heal-rebalance' : 'heal') : o.scenario
     rows.push({ scenario: name, nodes: o.nodes, transport: o.transport, petalmesh: strip({ ...a, scenario: name }), baseline: strip({ ...b, scenario: name }) })
     await writeFile(join(OUT, `${name}.svg`), svgChart(`${name}: ${o.nodes} nodes, ${o.blocks} blocks, replication ${o.replication}`, a.series ?? [], b.series ?? null))
   }

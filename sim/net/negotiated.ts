@@ -157,6 +157,9 @@ export async function runNegotiated (o: NegotiatedOptions): Promise<NetResult> {
         // to run): both planners lose the same member of the profile.
         const victimIndex = crashVictimIndex(o.seed, nodes.length)
         const victim = nodes.find(n => swarm?.launchIndex(n) === victimIndex) ?? nodes[victimIndex]
+        // Stand for a swarm that has been up longer than its cool-down: let it pass before the kill.
+        if (o.cooldownMs != null) await new Promise(resolve => setTimeout(resolve, o.cooldownMs! + o.heartbeatMs))
+        const rebalancesBefore = claimsByReason(nodes).rebalance ?? 0
         const tk = Date.now()
         await victim.membership.stop({ graceful: o.scenario === 'leave' })
         await victim.libp2p.stop()
@@ -168,27 +171,33 @@ export async function runNegotiated (o: NegotiatedOptions): Promise<NetResult> {
         // The issue's bound: the victim's blocks served again at the replication the survivors'
         // capacity allows, within the failure-detection time plus one heartbeat period.
         const survivorsReach = effectiveReplication(survivors.map(n => Math.min(n.membership.selfState().capacity, o.blocks)), o.blocks, o.replication)
-        const restoredP = waitFor(() => truth(nodes, o.blocks).minReplication >= survivorsReach, timeoutMs, 10).then(r => r == null ? null : Date.now() - tk)
+        // The layout's ratio at that moment: what healing alone gives (a rebalancer may move right after).
+        let restoredRatio: number | null = null
+        const restoredP = waitFor(() => {
+          const c = truth(nodes, o.blocks)
+          if (c.minReplication < survivorsReach) return false
+          restoredRatio = c.bottleneckThroughput / boundNow(nodes)
+          return true
+        }, timeoutMs, 10).then(r => r == null ? null : Date.now() - tk)
         const healed = await waitFor(() => truth(nodes, o.blocks).readyForInference && settled(nodes), timeoutMs, 25)
         result.healMs = healed == null ? null : Date.now() - tk
         const restoredMs = await restoredP
         result.extra = { ...result.extra, replicationRestoredMs: restoredMs, withinDetectPlusHeartbeat: restoredMs != null && result.detectMs != null && restoredMs <= result.detectMs + o.heartbeatMs }
         if (o.cooldownMs != null) {
           // Past the cool-down the rebalancer may move nodes after the heal: wait until nobody has
-          // moved for three heartbeats and everyone is settled (bounded by the run's timeout).
-          sample()
-          const healedRatio = lastRatio
-          const movesAtHeal = moves(nodes)
+          // moved for a cool-down plus two heartbeats (at least three) and everyone is settled
+          // (bounded by the run's timeout): a node that just moved may move again after it.
+          const quietFor = Math.max(3 * o.heartbeatMs, o.cooldownMs + 2 * o.heartbeatMs)
           let seen = moves(nodes)
           const deadline = Date.now() + timeoutMs
           while (Date.now() < deadline) {
-            await new Promise(resolve => setTimeout(resolve, 3 * o.heartbeatMs))
+            await new Promise(resolve => setTimeout(resolve, quietFor))
             const now = moves(nodes)
             if (now === seen && settled(nodes)) break
             seen = now
           }
           sample()
-          result.extra = { ...result.extra, healedBottleneckRatio: Math.round(healedRatio * 1000) / 1000, rebalanceMoves: moves(nodes) - movesAtHeal, rebalancedMs: Date.now() - tk, claimsByReason: JSON.stringify(claimsByReason(nodes)) }
+          result.extra = { ...result.extra, healedBottleneckRatio: restoredRatio == null ? null : Math.round(restoredRatio * 1000) / 1000, rebalanceMoves: (claimsByReason(nodes).rebalance ?? 0) - rebalancesBefore, rebalancedMs: Date.now() - tk, claimsByReason: JSON.stringify(claimsByReason(nodes)) }
         }
       } else if (o.scenario === 'churn') {
         // Seeded random joins and crashes, one every 2 heartbeats, for 20 heartbeats.

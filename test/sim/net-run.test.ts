@@ -46,8 +46,9 @@ describe('rebalancing on live nodes', () => {
     // 10 nodes, 24 blocks, replication 2, seed 5: the healed layout is at 0.654 of the survivors'
     // bound and no greedy donor set exists; the offline replay (sim/bound/cli.ts --crash) re-places
     // nodes in 3 moves to 0.886. The live nodes must agree on the same moves through their claims.
+    // A 3 s cool-down, passed before the kill, stands for the real hour.
     const { runNegotiated } = await import('../../sim/net/negotiated.ts')
-    const r = await runNegotiated({ scenario: 'crash', nodes: 10, blocks: 24, seed: 5, transport: 'memory', heartbeatMs: 1000, replication: 2, planner: 'petalmesh', timeoutMs: 30_000, cooldownMs: 0 })
+    const r = await runNegotiated({ scenario: 'crash', nodes: 10, blocks: 24, seed: 5, transport: 'memory', heartbeatMs: 1000, replication: 2, planner: 'petalmesh', timeoutMs: 30_000, cooldownMs: 3000 })
     expect(r.converged).toBe(true)
     expect(r.availability).toBe(1) // a move may thin a block out while it reloads, never empty it
     const x = r.extra as Record<string, unknown>
