@@ -66,8 +66,9 @@ export interface RebalanceOptions {
  * - the plan is all or nothing: partial progress doesn't lift the swarm's bottleneck, so it isn't made.
  * A steady swarm therefore converges: every executed plan raises the bottleneck by > minGain, which can
  * happen only finitely often below the upper bound, and then nothing moves.
- * When no donor set exists and nothing is locked anywhere, one or two nodes are re-placed instead
- * (replace.ts); `st` then gets those moves applied too.
+ * When no donor set exists and nothing is locked anywhere, one to three nodes are re-placed instead
+ * (replace.ts), which may dip the bottleneck while they reload (the economic test counts it); `st`
+ * then gets those moves applied too.
  */
 export function planRebalance (st: RoundState, online: readonly RoundNode[], opts: RebalanceOptions): PlannedMove[] {
   const moves = planDonorMoves(st, online, opts)

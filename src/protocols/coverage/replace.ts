@@ -1,5 +1,6 @@
-// Re-placement: take one, two or three nodes out of a layout and place them again with the deficit
-// sweep (deficit-sweep.ts). Two users:
+// Re-placement: take one, two or three nodes out of a layout and place them again where they lift
+// the bottleneck most (an exact search: the deficit sweep of deficit-sweep.ts without its budget,
+// affordable for so few nodes). Two users:
 // - the rebalancer (rebalance.ts): after a crash in a tight replication-2 layout no single donor can
 //   leave its blocks without one of them falling below the target, although a better layout is a
 //   few moves away (one node steps into the weak region and a neighbour shifts over to cover what it
@@ -9,7 +10,7 @@
 //   search (pool nodes have loaded nothing, so moving them costs nothing). A joint plan is then a
 //   local optimum of the neighbourhood the rebalancer searches, so a swarm that converged on one
 //   gives the rebalancer nothing to do: steady swarms make no moves.
-// Both are deterministic (fixed candidate order, count-limited sweeps), so every node plans the same.
+// Both are deterministic (fixed candidate order, exact searches), so every node plans the same.
 import type { Span } from '../types.ts'
 import type { PlannedMove } from './heal.ts'
 import { addSpan, type RoundNode, type RoundState } from './round-state.ts'
