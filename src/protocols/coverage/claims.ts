@@ -135,11 +135,7 @@ export function validateCohorts (ctx: RoundContext, cls: Classified): CohortOutc
     for (const m of [...r.heals, ...r.moves]) moved.set(m.peerId, m.span)
     // Members of this round's move set that have not claimed: still where the re-run found them.
     const claimants = new Set(members.map(c => c.peerId))
-    // Only a move set some of whose members did move (a claimant that was serving) is completed: a
-    // cohort of newcomers alone designates nobody.
-    const setInFlight = members.some(c => wasServing(c))
     const unclaimed = (list: typeof r.moves, reason: Designation['reason']): void => {
-      if (!setInFlight) return
       for (const m of list) {
         if (claimants.has(m.peerId) || designated.has(m.peerId) || m.from == null) continue
         const e = cls.established.find(x => x.peerId === m.peerId)
