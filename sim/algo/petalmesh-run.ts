@@ -99,8 +99,7 @@ export function runPetalmesh (script: Script, s: RunnerSettings): RunnerOutput {
 
   const loadTime = (reload: boolean): number => (reload ? s.reloadMs : s.loadMs) * (0.8 + 0.4 * loadRng())
 
-  // `since` = the claim's round: t, or an older cohort's time when completing its move set.
-  const claim = (t: number, i: number, span: Span, reason: string, since = t): void => {
+  const claim = (t: number, i: number, span: Span, reason: string): void => {
     const n = nodes[i]
     const prev = { state: n.phase === 'pending' ? 'joining' as NodeState : n.phase as NodeState, span: n.span }
     if (n.phase === 'loading' || n.phase === 'online') {
@@ -111,8 +110,8 @@ export function runPetalmesh (script: Script, s: RunnerSettings): RunnerOutput {
     }
     if (n.phase === 'joining' && reason === 'claim-lost') lost++
     claims++
-    n.phase = 'joining'; n.span = span; n.since = since; n.token++
-    publish(t, i, 'joining', span, since, prev)
+    n.phase = 'joining'; n.span = span; n.since = t; n.token++
+    publish(t, i, 'joining', span, t, prev)
   }
 
   const settle = (t: number, i: number): void => {
@@ -149,7 +148,7 @@ export function runPetalmesh (script: Script, s: RunnerSettings): RunnerOutput {
   const act = (t: number, i: number, d: PlanDecision): void => {
     const n = nodes[i]
     if (!n.alive || n.phase === 'leaving' || n.phase === 'gone' || n.phase === 'absent') return
-    if (d.action === 'serve') claim(t, i, d.span, d.reason, d.round ?? t)
+    if (d.action === 'serve') claim(t, i, d.span, d.reason)
     else if (d.action === 'standby' && n.phase !== 'standby') {
       n.phase = 'standby'; n.span = null; n.since = t
       publish(t, i, 'standby', null, t)

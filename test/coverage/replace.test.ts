@@ -257,28 +257,3 @@ describe('PROTOCOL.md 15.8 vector 18 (re-placement when no donor can leave)', ()
     expect(shown).toEqual(['B 0:6 rebalance', 'A 7:12 rebalance'])
   })
 })
-
-describe('PROTOCOL.md 15.8 vector 19 (a mover that missed its move set\'s slot completes it)', () => {
-  const on = (id: string, start: number, cap: number, tq: number): PlanMember => ({ peerId: id, capacity: cap, throughput: tq, state: 'online', span: { start, end: start + cap }, since: 0 })
-  const T = 4_000_000
-  // Vector 18's move set is {B 0:6, A 7:12}. B claimed it at T; A's view lagged and it planned a slot later.
-  const bClaimed: PlanMember = { peerId: 'B', capacity: 6, throughput: 150, state: 'joining', span: { start: 0, end: 6 }, since: T, prev: { state: 'online', span: { start: 4, end: 10 } } }
-  const view = (a: PlanMember): PlanMember[] => [a, bClaimed, on('C', 3, 9, 100), on('D', 0, 8, 100)]
-
-  it('A claims its part in B\'s cohort (round T), and every validator keeps both claims', async () => {
-    const { resolveClaims } = await import('../../src/protocols/coverage/claims.ts')
-    const plan = planSwarm({ totalBlocks: 12, replication: 1, members: view(on('A', 5, 5, 50)), now: T + 500 })
-    expect(plan.decisions.get('A')).toEqual({ action: 'serve', span: { start: 7, end: 12 }, reason: 'rebalance', round: T })
-    const aClaimed: PlanMember = { peerId: 'A', capacity: 5, throughput: 50, state: 'joining', span: { start: 7, end: 12 }, since: T, prev: { state: 'online', span: { start: 5, end: 10 } } }
-    const verdict = resolveClaims({ totalBlocks: 12, replication: 1, members: view(aClaimed), now: T + 600 })
-    expect(verdict.losers).toEqual([])
-    expect(verdict.winners.sort()).toEqual(['A', 'B'])
-    // Without A's claim, B's claim alone is valid too (it is its designated move).
-    expect(resolveClaims({ totalBlocks: 12, replication: 1, members: view(on('A', 5, 5, 50)), now: T + 500 }).losers).toEqual([])
-  })
-
-  it('not once the round is long past (more than claimTtlMs / 2)', () => {
-    const plan = planSwarm({ totalBlocks: 12, replication: 1, members: view(on('A', 5, 5, 50)), now: T + 16_000 })
-    expect(plan.decisions.get('A')).toEqual({ action: 'stay' })
-  })
-})

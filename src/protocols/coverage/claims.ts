@@ -28,20 +28,6 @@ import { resolveParams, type CoverageParams, type PlanMember } from './types.ts'
 export interface CohortOutcome {
   valid: Claim[]
   lost: Claim[]
-  /**
-   * Established members that a cohort's re-run moves (heal or rebalance) but that have not claimed
-   * in it: a move set whose other members claimed in a slot this one missed (its view lagged).
-   * Keyed by peer id, the oldest cohort first.
-   */
-  designated: Map<string, Designation>
-}
-
-/** A move a cohort's re-run gives an established member that did not claim it (see CohortOutcome). */
-export interface Designation {
-  span: Span
-  reason: 'heal' | 'rebalance'
-  /** The cohort's `since`: the claim must carry it to be judged with its cohort. */
-  round: number
 }
 
 function sameSpan (a: Span | null | undefined, b: Span | null | undefined): boolean {
@@ -99,7 +85,6 @@ export function validateCohorts (ctx: RoundContext, cls: Classified): CohortOutc
   const cohorts = [...bySince.entries()].sort((a, b) => a[0] - b[0])
   const valid: Claim[] = []
   const lost: Claim[] = []
-  const designated = new Map<string, Designation>()
   const settled: RoundNode[] = []
   // Newcomers whose claim lost in an older cohort: until they claim again they are being re-planned,
   // and the claimants of every later round placed them as such.
@@ -133,18 +118,6 @@ export function validateCohorts (ctx: RoundContext, cls: Classified): CohortOutc
     const r = planRound({ ...ctx, now: since }, fixed, pool, spares, quiet, waitingThen)
     const moved = new Map<string, Span>()
     for (const m of [...r.heals, ...r.moves]) moved.set(m.peerId, m.span)
-    // Members of this round's move set that have not claimed: still where the re-run found them.
-    const claimants = new Set(members.map(c => c.peerId))
-    const unclaimed = (list: typeof r.moves, reason: Designation['reason']): void => {
-      for (const m of list) {
-        if (claimants.has(m.peerId) || designated.has(m.peerId) || m.from == null) continue
-        const e = cls.established.find(x => x.peerId === m.peerId)
-        if (e == null || e.state !== 'online' || e.since >= since || !sameSpan(e.span, m.from)) continue
-        designated.set(m.peerId, { span: m.span, reason, round: since })
-      }
-    }
-    unclaimed(r.heals, 'heal')
-    unclaimed(r.moves, 'rebalance')
     for (const c of members) {
       const ok = moved.has(c.peerId)
         ? sameSpan(moved.get(c.peerId), c.span) // a designated move must be exactly the designated one
@@ -158,7 +131,7 @@ export function validateCohorts (ctx: RoundContext, cls: Classified): CohortOutc
       }
     }
   }
-  return { valid, lost, designated }
+  return { valid, lost }
 }
 
 export interface ClaimsView {

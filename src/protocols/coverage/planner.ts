@@ -54,7 +54,7 @@ export function planSwarm (view: SwarmView): SwarmPlan {
   const members = [...byId.values()]
 
   const cls = classify(members, ctx)
-  const { valid, lost, designated } = validateCohorts(ctx, cls)
+  const { valid, lost } = validateCohorts(ctx, cls)
   const pool: RoundNode[] = [...cls.eligible, ...lost.map(c => ({ ...c, state: 'joining' as const, span: null }))]
   const quiet = cls.claims.length === 0 && cls.eligible.length === 0 && cls.waiting.length === 0
   const r = planRound(ctx, [...cls.established, ...valid], pool, cls.spares, quiet, cls.waiting.length > 0)
@@ -66,13 +66,6 @@ export function planSwarm (view: SwarmView): SwarmPlan {
   for (const [id, span] of r.joins) decisions.set(id, serve(span, lostIds.has(id) ? 'claim-lost' : 'join'))
   for (const m of r.heals) decisions.set(m.peerId, serve(m.span, 'heal'))
   for (const m of r.moves) decisions.set(m.peerId, serve(m.span, 'rebalance'))
-  // A member of a move set whose other members claimed in a slot this member missed (its view
-  // lagged, e.g. a crash detected a moment later) completes the set in that same cohort, rather
-  // than leaving it half done; not once the round is long past (a claim dated then would expire).
-  for (const [id, d] of designated) {
-    if (decisions.get(id) !== STAY || !Number.isFinite(now) || d.round > now || now - d.round > params.claimTtlMs / 2) continue
-    decisions.set(id, { action: 'serve', span: { start: d.span.start, end: d.span.end }, reason: d.reason, round: d.round })
-  }
 
   let validUntil = Infinity
   if (Number.isFinite(now)) {
