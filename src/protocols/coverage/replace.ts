@@ -168,7 +168,7 @@ export function planReplacement (st: RoundState, eligible: readonly RoundNode[],
     if (set.some((n, i) => starts[i] < 0 || starts[i] === n.span!.start)) continue
     const moves = set.map((n, i): PlannedMove => ({ peerId: n.peerId, span: { start: starts[i], end: starts[i] + n.len }, from: n.span }))
     for (const m of moves) addSpan(without, m.span, set.find(n => n.peerId === m.peerId)!.tq, 1)
-    // The true bottleneck after the moves (the sweep's level is only a floor).
+    // The true bottleneck after the moves (the search's target is only a floor).
     const after = minOf(load)
     if (!shouldMove({ before, after, during, params })) continue
     const score = (r * during + (H - r) * after) / H
