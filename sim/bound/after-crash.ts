@@ -20,14 +20,17 @@ export interface AfterCrash {
 
 const HOUR = 3_600_000
 
-function minLoad (members: readonly PlanMember[], L: number): number {
-  const load = new Float64Array(L)
-  for (const m of members) if (m.span != null) for (let b = m.span.start; b < m.span.end; b++) load[b] += m.throughput
-  return Math.min(...load)
+/** A layout's bottleneck (smallest summed throughput over blocks) and the fewest servers any block has. */
+export function layoutStats (members: readonly PlanMember[], L: number): { min: number, minServers: number } {
+  const load = new Float64Array(L); const cnt = new Int32Array(L)
+  for (const m of members) if (m.span != null) for (let b = m.span.start; b < m.span.end; b++) { load[b] += m.throughput; cnt[b]++ }
+  return { min: Math.min(...load), minServers: Math.min(...cnt) }
 }
 
+const minLoad = (members: readonly PlanMember[], L: number): number => layoutStats(members, L).min
+
 /** One planSwarm pass with every serve decision applied at once; returns the new members and how many moved. */
-function step (members: PlanMember[], L: number, R: number, now: number): { members: PlanMember[], moved: number } {
+export function step (members: PlanMember[], L: number, R: number, now: number): { members: PlanMember[], moved: number } {
   const decisions = planSwarm({ totalBlocks: L, replication: R, members, now }).decisions
   let moved = 0
   const next = members.map(m => {
@@ -57,14 +60,22 @@ export function afterCrash (nodes: readonly SearchNode[], L: number, R: number, 
     members = r.members; healMoves += r.moved
   }
   const healed = minLoad(members, L) / bound
-  // Everyone past cooldownMs (1 h by default): the rebalancer may move anyone.
-  now += 2 * HOUR
-  let rebalanceMoves = 0
+  const r = rebalanceAfterCooldown(members, L, R, now, maxSteps)
+  return { plan, healed, healMoves, rebalanced: minLoad(r.members, L) / bound, rebalanceMoves: r.moves }
+}
+
+/**
+ * The clock moved 2 h on (everyone past cooldownMs, 1 h by default: the rebalancer may move anyone),
+ * then planSwarm's moves applied, a minute apart, until it stays (at most maxSteps passes).
+ */
+export function rebalanceAfterCooldown (members: PlanMember[], L: number, R: number, now: number, maxSteps: number): { members: PlanMember[], moves: number } {
+  let t = now + 2 * HOUR
+  let moves = 0
   for (let k = 0; k < maxSteps; k++) {
-    const r = step(members, L, R, now)
+    const r = step(members, L, R, t)
     if (r.moved === 0) break
-    members = r.members; rebalanceMoves += r.moved
-    now += 60_000
+    members = r.members; moves += r.moved
+    t += 60_000
   }
-  return { plan, healed, healMoves, rebalanced: minLoad(members, L) / bound, rebalanceMoves }
+  return { members, moves }
 }

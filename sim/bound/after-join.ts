@@ -6,6 +6,7 @@
 import { petalsChooseBestBlocks, planSwarm, upperBound } from '../../src/protocols/coverage/index.ts'
 import type { PlanMember } from '../../src/protocols/coverage/types.ts'
 import type { SearchNode } from './best-known.ts'
+import { layoutStats, rebalanceAfterCooldown } from './after-crash.ts'
 
 export interface AfterJoin {
   joined: number
@@ -16,18 +17,10 @@ export interface AfterJoin {
   rebalanceMoves: number
 }
 
-const HOUR = 3_600_000
-
-function layoutStats (members: readonly PlanMember[], L: number): { min: number, minServers: number } {
-  const load = new Float64Array(L); const cnt = new Int32Array(L)
-  for (const m of members) if (m.span != null) for (let b = m.span.start; b < m.span.end; b++) { load[b] += m.throughput; cnt[b]++ }
-  return { min: Math.min(...load), minServers: Math.min(...cnt) }
-}
-
 export function afterJoin (nodes: readonly SearchNode[], L: number, R: number, maxSteps = 20): AfterJoin {
   const bound = upperBound(nodes, L)
   const now = 1e12
-  let ours: PlanMember[] = []
+  const ours: PlanMember[] = []
   const theirs: PlanMember[] = []
   nodes.forEach((n, i) => {
     const me: PlanMember = { peerId: `node-${String(i).padStart(5, '0')}`, capacity: n.capacity, throughput: n.throughput, state: 'joining', span: null, since: -Infinity }
@@ -36,27 +29,13 @@ export function afterJoin (nodes: readonly SearchNode[], L: number, R: number, m
     theirs.push({ ...me, state: 'online', span: petalsChooseBestBlocks({ totalBlocks: L, numBlocks: Math.min(n.capacity, L), members: theirs }), since: now })
   })
   const joined = layoutStats(ours, L); const petals = layoutStats(theirs, L)
-  let t = now + 2 * HOUR
-  let rebalanceMoves = 0
-  for (let k = 0; k < maxSteps; k++) {
-    const decisions = planSwarm({ totalBlocks: L, replication: R, members: ours, now: t }).decisions
-    let moved = 0
-    ours = ours.map(m => {
-      const d = decisions.get(m.peerId)
-      if (d?.action !== 'serve') return m
-      moved++
-      return { ...m, state: 'online' as const, span: d.span, since: t }
-    })
-    if (moved === 0) break
-    rebalanceMoves += moved
-    t += 60_000
-  }
+  const r = rebalanceAfterCooldown(ours, L, R, now, maxSteps)
   return {
     joined: joined.min / bound,
     joinedMinServers: joined.minServers,
     petals: petals.min / bound,
     petalsMinServers: petals.minServers,
-    rebalanced: layoutStats(ours, L).min / bound,
-    rebalanceMoves
+    rebalanced: layoutStats(r.members, L).min / bound,
+    rebalanceMoves: r.moves
   }
 }

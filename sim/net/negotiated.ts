@@ -21,8 +21,10 @@ export interface NegotiatedOptions {
   /** Steady window after convergence (steady scenario), ms. */
   steadyMs?: number
   /**
-   * swarm.cooldownMs of every node. Set (e.g. 0), a crash or leave run stands for a swarm that has
-   * been up longer than its cool-down: after healing it also waits for the rebalancer to settle.
+   * swarm.cooldownMs of every node. Set (a few seconds, standing for the real hour; 0 removes the
+   * hysteresis altogether), a crash or leave run stands for a swarm that has been up longer than
+   * its cool-down: the kill waits until it has passed, and after healing the run also waits for
+   * the rebalancer to settle.
    */
   cooldownMs?: number
   timeoutMs?: number
