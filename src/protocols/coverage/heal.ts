@@ -4,26 +4,16 @@ import type { Span } from '../types.ts'
 import { canonicalCompare } from './order.ts'
 import { addSpan, bestWindow, rangeMin } from './round-state.ts'
 import type { RoundNode, RoundState } from './round-state.ts'
-import { planHealReplacement, replacementOrder } from './replace.ts'
-import type { CoverageParams } from './types.ts'
 
 export interface PlannedMove { peerId: string, span: Span, from: Span | null }
 
 export interface HealOptions {
-  params: Pick<CoverageParams, 'minGain' | 'reloadMs' | 'horizonMs' | 'maxMoves'>
-  /** Upper bound on the bottleneck (quantised units). */
-  bound: number
+  maxMoves: number
 }
 
 function hasDeficit (st: RoundState): boolean {
   for (let b = 0; b < st.L; b++) if (st.cnt[b] < st.rEff) return true
   return false
-}
-
-function minOf (a: Float64Array): number {
-  let m = Infinity
-  for (let i = 0; i < a.length; i++) if (a[i] < m) m = a[i]
-  return m
 }
 
 function hasHole (st: RoundState): boolean {
@@ -36,10 +26,7 @@ function hasHole (st: RoundState): boolean {
  * 1. standby spares, in canonical order, each where it covers most missing blocks;
  * 2. then donors: online nodes whose every block stays at the target without them (over-replicated),
  *    the one that loses least throughput first; only for a hole, a donor may dip blocks below the
- *    target (never to zero), since coverage comes before replication;
- *    or, if it pays better by the economic test (replace.ts's planHealReplacement), one to three of
- *    those nodes re-placed together, which restores replication with a better bottleneck when the
- *    spare replicas sit in the wrong places.
+ *    target (never to zero), since coverage comes before replication.
  * Each move strictly lowers (holes, missing replicas), so healing terminates and never flips back.
  */
 export function planHeal (st: RoundState, spares: readonly RoundNode[], donors: readonly RoundNode[], opts: HealOptions): PlannedMove[] {
@@ -55,41 +42,9 @@ export function planHeal (st: RoundState, spares: readonly RoundNode[], donors: 
     moves.push({ peerId: n.peerId, span, from: null })
   }
 
-  if (!hasDeficit(st)) return moves
-  const pool = [...donors].filter(d => d.state === 'online' && d.span != null && d.len > 0).sort(canonicalCompare)
-  // The greedy donors on a copy, then re-placement of one to three nodes (replace.ts), which often
-  // restores replication with a better bottleneck than donors taken one by one; the better amortised
-  // bottleneck wins (the greedy on a tie, within minGain).
-  const greedy: RoundState = { ...st, load: Float64Array.from(st.load), cnt: Int32Array.from(st.cnt) }
-  const greedyMoves = greedyDonors(greedy, pool, opts.params.maxMoves - moves.length)
-  let beat = -Infinity
-  if (!hasDeficit(greedy)) {
-    const H = opts.params.horizonMs; const r = Math.min(opts.params.reloadMs, H)
-    const during = Float64Array.from(st.load)
-    for (const m of greedyMoves) {
-      const tq = pool.find(d => d.peerId === m.peerId)!.tq
-      for (let b = m.from!.start; b < m.from!.end; b++) during[b] -= tq
-    }
-    beat = H > 0 ? (r * minOf(during) + (H - r) * minOf(greedy.load)) / H : minOf(greedy.load)
-  }
-  const placed = moves.length < opts.params.maxMoves
-    ? planHealReplacement(st, replacementOrder(pool, canonicalCompare), { params: { ...opts.params, maxMoves: opts.params.maxMoves - moves.length }, bound: opts.bound, beat })
-    : []
-  const chosen = placed.length > 0 ? placed : greedyMoves
-  for (const m of chosen) {
-    const tq = pool.find(d => d.peerId === m.peerId)!.tq
-    addSpan(st, m.from!, tq, -1)
-    addSpan(st, m.span, tq, 1)
-    moves.push(m)
-  }
-  return moves
-}
-
-/** Donors one by one (see planHeal), on `st` (mutated); at most maxMoves. */
-function greedyDonors (st: RoundState, pool: readonly RoundNode[], maxMoves: number): PlannedMove[] {
-  const moves: PlannedMove[] = []
   const used = new Set<string>()
-  while (moves.length < maxMoves && hasDeficit(st)) {
+  const pool = [...donors].filter(d => d.state === 'online' && d.span != null && d.len > 0).sort(canonicalCompare)
+  while (moves.length < opts.maxMoves && hasDeficit(st)) {
     const hole = hasHole(st)
     const rc = rangeMin(st.cnt)
     const rl = rangeMin(st.load)

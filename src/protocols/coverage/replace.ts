@@ -1,6 +1,6 @@
 // Re-placement: take one, two or three nodes out of a layout and place them again where they lift
 // the bottleneck most (an exact search: the deficit sweep of deficit-sweep.ts without its budget,
-// affordable for so few nodes). Three users:
+// affordable for so few nodes). Two users:
 // - the rebalancer (rebalance.ts): after a crash in a tight replication-2 layout no single donor can
 //   leave its blocks without one of them falling below the target, although a better layout is a
 //   few moves away (one node steps into the weak region and a neighbour shifts over to cover what it
@@ -9,10 +9,8 @@
 // - the joint plan (assign.ts): improveByReplacement runs the same neighbourhood as a free local
 //   search (pool nodes have loaded nothing, so moving them costs nothing). A joint plan is then a
 //   local optimum of the neighbourhood the rebalancer searches, so a swarm that converged on one
-//   gives the rebalancer nothing to do: steady swarms make no moves;
-// - the heal (heal.ts): planHealReplacement restores replication after a departure by re-placing
-//   a set when that beats the greedy heal's donors by the same economic test.
-// All are deterministic (fixed candidate order, exact searches), so every node plans the same.
+//   gives the rebalancer nothing to do: steady swarms make no moves.
+// Both are deterministic (fixed candidate order, exact searches), so every node plans the same.
 import type { Span } from '../types.ts'
 import type { PlannedMove } from './heal.ts'
 import { addSpan, type RoundNode, type RoundState } from './round-state.ts'
@@ -216,54 +214,4 @@ export function improveByReplacement (st: RoundState, nodes: readonly RoundNode[
     if (!improved) break
   }
   return changed
-}
-
-export interface HealReplaceOptions extends ReplaceOptions {
-  /** Amortised bottleneck the greedy heal reaches (−Infinity when it leaves replicas missing). */
-  beat: number
-}
-
-/**
- * Heal by re-placement: the candidate set of `donors` (online, in replacementOrder; no cool-down, as
- * for every heal) whose re-placement restores rEff on every block with the best amortised bottleneck,
- * if that beats `beat` × (1 + minGain); else []. While the set reloads, a block keeps max(1,
- * min(rEff − 1, its servers now)) servers (a block with none keeps none: the set is what fills it).
- * `st` is not modified.
- */
-export function planHealReplacement (st: RoundState, donors: readonly RoundNode[], opts: HealReplaceOptions): PlannedMove[] {
-  const L = st.L
-  const { params } = opts
-  const H = params.horizonMs
-  const r = Math.min(params.reloadMs, H)
-  if (H <= 0 || r >= H) return []
-  const load = new Float64Array(L)
-  const cnt = new Int32Array(L)
-  const floor = new Int32Array(L)
-  for (let b = 0; b < L; b++) floor[b] = st.cnt[b] === 0 ? 0 : Math.max(1, Math.min(st.rEff - 1, st.cnt[b]))
-  const beat = Number.isFinite(opts.beat) ? opts.beat * (1 + params.minGain) : 0
-  let best: { moves: PlannedMove[], score: number, size: number } | null = null
-  for (const set of candidateSets(donors)) {
-    if (set.length > params.maxMoves) continue
-    const without = withoutSet(st, set, load, cnt)
-    let thin = false
-    for (let b = 0; b < L && !thin; b++) if (cnt[b] < floor[b]) thin = true
-    if (thin) continue
-    const during = minOf(load)
-    const need = Math.max(best?.score ?? 0, beat)
-    const target = Math.max(1, Math.floor((need * H - r * during) / (H - r)) + 1)
-    if (target > opts.bound) continue
-    const starts = replaceSet(without, set, target, opts.bound)
-    if (starts == null) continue
-    if (set.some((n, i) => starts[i] < 0 || starts[i] === n.span!.start)) continue
-    const moves = set.map((n, i): PlannedMove => ({ peerId: n.peerId, span: { start: starts[i], end: starts[i] + n.len }, from: n.span }))
-    set.forEach((n, i) => addSpan(without, moves[i].span, n.tq, 1))
-    const after = minOf(load)
-    const score = (r * during + (H - r) * after) / H
-    if (!(score > beat)) continue
-    if (best == null || score > best.score * (1 + 1e-12) ||
-      (score >= best.score * (1 - 1e-12) && set.length < best.size)) {
-      best = { moves, score, size: set.length }
-    }
-  }
-  return best?.moves ?? []
 }

@@ -120,7 +120,7 @@ export function planRound (ctx: RoundContext, fixed: readonly RoundNode[], pool:
   // While newcomers are still inside their settle delay they will fill what is missing: nobody heals
   // (a spare spent on a transient gap of a cold start is a spare missing at the next crash, and a
   // donor would reload its weights for a gap a newcomer fills within a settle delay).
-  const heals = newcomersWaiting ? [] : planHeal(st, spares, fixed, { params, bound: tau })
+  const heals = newcomersWaiting ? [] : planHeal(st, spares, fixed, { maxMoves: params.maxMoves })
   let moves: PlannedMove[] = []
   if (quiet && pool.length === 0 && heals.length === 0) {
     let deficit = false
