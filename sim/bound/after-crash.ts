@@ -1,6 +1,7 @@
 // What the planner makes of a crash, offline: the joint cold-start plan of a swarm, one node removed,
-// the heals planSwarm asks for applied, then the clock moved past cooldownMs and its rebalance moves
-// applied until it stays. Reports each layout's bottleneck against the survivors' upper bound, i.e.
+// the heals planSwarm asks for applied, then what else it asks for inside the cool-down (re-placement
+// sets that gain cooldownGain), then the clock moved past cooldownMs and its rebalance moves applied
+// until it stays. Reports each layout's bottleneck against the survivors' upper bound, i.e.
 // how much of the throughput a crash costs and how much the rebalancer wins back. Moves commit at
 // once here (no reload time), so this is the rebalancer's best case.
 import { planSwarm, upperBound } from '../../src/protocols/coverage/index.ts'
@@ -13,6 +14,12 @@ export interface AfterCrash {
   /** After the victim is gone and the heals are applied, / the survivors' bound. */
   healed: number
   healMoves: number
+  /**
+   * Then every move planSwarm asks for inside the cool-down (re-placement sets that gain
+   * cooldownGain), / the survivors' bound.
+   */
+  settled: number
+  settleMoves: number
   /** After the rebalancer's moves (clock past cooldownMs), / the survivors' bound. */
   rebalanced: number
   rebalanceMoves: number
@@ -29,13 +36,16 @@ export function layoutStats (members: readonly PlanMember[], L: number): { min: 
 
 const minLoad = (members: readonly PlanMember[], L: number): number => layoutStats(members, L).min
 
-/** One planSwarm pass with every serve decision applied at once; returns the new members and how many moved. */
-export function step (members: PlanMember[], L: number, R: number, now: number): { members: PlanMember[], moved: number } {
+/**
+ * One planSwarm pass with every serve decision (or only those for `reason`) applied at once; returns
+ * the new members and how many moved.
+ */
+export function step (members: PlanMember[], L: number, R: number, now: number, reason?: string): { members: PlanMember[], moved: number } {
   const decisions = planSwarm({ totalBlocks: L, replication: R, members, now }).decisions
   let moved = 0
   const next = members.map(m => {
     const d = decisions.get(m.peerId)
-    if (d?.action !== 'serve') return m
+    if (d?.action !== 'serve' || (reason != null && d.reason !== reason)) return m
     moved++
     return { ...m, state: 'online' as const, span: d.span, since: now }
   })
@@ -55,13 +65,22 @@ export function afterCrash (nodes: readonly SearchNode[], L: number, R: number, 
   let healMoves = 0
   for (let k = 0; k < maxSteps; k++) {
     now += 60_000
-    const r = step(members, L, R, now)
+    const r = step(members, L, R, now, 'heal')
     if (r.moved === 0) break
     members = r.members; healMoves += r.moved
   }
   const healed = minLoad(members, L) / bound
+  // Then whatever else the planner asks for, a minute apart, all inside the cool-down.
+  let settleMoves = 0
+  for (let k = 0; k < maxSteps; k++) {
+    now += 60_000
+    const r = step(members, L, R, now)
+    if (r.moved === 0) break
+    members = r.members; settleMoves += r.moved
+  }
+  const settled = minLoad(members, L) / bound
   const r = rebalanceAfterCooldown(members, L, R, now, maxSteps)
-  return { plan, healed, healMoves, rebalanced: minLoad(r.members, L) / bound, rebalanceMoves: r.moves }
+  return { plan, healed, healMoves, settled, settleMoves, rebalanced: minLoad(r.members, L) / bound, rebalanceMoves: r.moves }
 }
 
 /**

@@ -44,13 +44,13 @@ try {
     process.exit(0)
   }
   if (values.crash) {
-    console.log('| seed | victim | joint plan | after crash + heals (moves) | after cooldownMs + rebalance (moves) |')
-    console.log('|---|---|---|---|---|')
+    console.log('| seed | victim | joint plan | after crash + heals (moves) | + moves inside cooldownMs (moves) | after cooldownMs + rebalance (moves) |')
+    console.log('|---|---|---|---|---|---|')
     for (let seed = a; seed <= (b ?? a); seed++) {
       const nodes = heterogeneous(seed, N)
       const victim = crashVictimIndex(seed, N)
       const c = afterCrash(nodes, L, R, victim)
-      console.log(`| ${seed} | ${victim} | ${c.plan.toFixed(3)} | ${c.healed.toFixed(3)} (${c.healMoves}) | ${c.rebalanced.toFixed(3)} (${c.rebalanceMoves}) |`)
+      console.log(`| ${seed} | ${victim} | ${c.plan.toFixed(3)} | ${c.healed.toFixed(3)} (${c.healMoves}) | ${c.settled.toFixed(3)} (${c.settleMoves}) | ${c.rebalanced.toFixed(3)} (${c.rebalanceMoves}) |`)
     }
     process.exit(0)
   }

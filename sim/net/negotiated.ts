@@ -23,8 +23,8 @@ export interface NegotiatedOptions {
   /**
    * swarm.cooldownMs of every node. Set (a few seconds, standing for the real hour; 0 removes the
    * hysteresis altogether), a crash or leave run stands for a swarm that has been up longer than
-   * its cool-down: the kill waits until it has passed, and after healing the run also waits for
-   * the rebalancer to settle.
+   * its cool-down: the kill waits until it has passed. (After healing, every crash or leave run
+   * waits for the rebalancer to settle.)
    */
   cooldownMs?: number
   timeoutMs?: number
@@ -102,6 +102,7 @@ export async function runNegotiated (o: NegotiatedOptions): Promise<NetResult> {
       replication: o.replication,
       planner: o.planner,
       loadMsPerBlock: 20,
+      log: process.env.SIMLOG === '1',
       ...(o.cooldownMs != null ? { cooldownMs: o.cooldownMs } : {}),
       // Real transports deliver from I/O callbacks; the memory transport's microtask delivery starves timers (fair-memory.ts).
       fairMemory: true,
@@ -185,11 +186,12 @@ export async function runNegotiated (o: NegotiatedOptions): Promise<NetResult> {
         result.healMs = healed == null ? null : Date.now() - tk
         const restoredMs = await restoredP
         result.extra = { ...result.extra, replicationRestoredMs: restoredMs, withinDetectPlusHeartbeat: restoredMs != null && result.detectMs != null && restoredMs <= result.detectMs + o.heartbeatMs }
-        if (o.cooldownMs != null) {
-          // Past the cool-down the rebalancer may move nodes after the heal: wait until nobody has
-          // moved for a cool-down plus two heartbeats (at least three) and everyone is settled
-          // (bounded by the run's timeout): a node that just moved may move again after it.
-          const quietFor = Math.max(3 * o.heartbeatMs, o.cooldownMs + 2 * o.heartbeatMs)
+        {
+          // The rebalancer may move nodes after the heal (inside the cool-down only for a set that
+          // gains cooldownGain; past it, anyone): wait until nobody has moved for three heartbeats,
+          // or a cool-down plus two when one is set, and everyone is settled (bounded by the run's
+          // timeout): a node that just moved may move again after it.
+          const quietFor = Math.max(3 * o.heartbeatMs, o.cooldownMs == null ? 0 : o.cooldownMs + 2 * o.heartbeatMs)
           let seen = moves(nodes)
           const deadline = Date.now() + timeoutMs
           while (Date.now() < deadline) {

@@ -14,12 +14,18 @@ describe('after-crash replay', () => {
     const c = afterCrash(nodes, L, 2, 14)
     const planned = -quality(nodes, jointPlan(nodes, L, 2), L, 2)[2]
     expect(c.plan).toBeCloseTo(planned / upperBound(nodes, L), 9)
-    for (const r of [c.healed, c.rebalanced]) {
+    for (const r of [c.healed, c.settled, c.rebalanced]) {
       expect(r).toBeGreaterThan(0) // no hole left
       expect(r).toBeLessThanOrEqual(1 + 1e-9)
     }
-    expect(c.rebalanced).toBeGreaterThanOrEqual(c.healed) // a rebalance must pay: it never lowers the bottleneck
-    expect(c.rebalanceMoves).toBeGreaterThan(0) // seed 2 is one where a move pays (README crash row)
+    // A rebalance must pay: it never lowers the bottleneck.
+    expect(c.settled).toBeGreaterThanOrEqual(c.healed)
+    expect(c.rebalanced).toBeGreaterThanOrEqual(c.settled)
+    // Seed 2 is one where a move pays so much (0.758 → 0.940 of the bound, README crash row) that
+    // it is made inside the cool-down (cooldownGain), and nothing is left for after it.
+    expect(c.settleMoves).toBe(1)
+    expect(c.settled).toBeGreaterThan(0.93)
+    expect(c.rebalanceMoves).toBe(0)
     expect(afterCrash(nodes, L, 2, 14)).toEqual(c) // deterministic
   })
 

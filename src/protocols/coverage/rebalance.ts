@@ -62,21 +62,25 @@ export interface RebalanceOptions {
  * - no move touches a locked region, donors leave only blocks that stay ≥ the target and ≥ the
  *   replication target, and a donor's region is locked for the rest of the plan: so each region has at
  *   most one move set in flight, and the bottleneck never dips during the reload;
- * - nodes that claimed their span within cooldownMs don't move (hysteresis);
+ * - nodes that claimed their span within cooldownMs are no donors, and join a re-placement set only
+ *   if it gains more than cooldownGain (hysteresis);
  * - the plan is all or nothing: partial progress doesn't lift the swarm's bottleneck, so it isn't made.
  * A steady swarm therefore converges: every executed plan raises the bottleneck by > minGain, which can
  * happen only finitely often below the upper bound, and then nothing moves.
  * When no donor set exists and nothing is locked anywhere, one to three nodes are re-placed instead
  * (replace.ts), which may dip the bottleneck while they reload (the economic test counts it); `st`
- * then gets those moves applied too.
+ * then gets those moves applied too. Cooling nodes may be in such a set when it gains more than
+ * cooldownGain: after a crash, waiting out the hour would cost a quarter of the bottleneck for it.
  */
 export function planRebalance (st: RoundState, online: readonly RoundNode[], opts: RebalanceOptions): PlannedMove[] {
   const moves = planDonorMoves(st, online, opts)
   if (moves.length > 0 || opts.locked.some(x => x !== 0)) return moves
   const { params, now } = opts
+  // Nodes inside their cool-down may join a set, which must then gain more (cooldownGain).
+  const cooling = (n: RoundNode): boolean => now - n.since < params.cooldownMs
   const eligible = replacementOrder(online.filter(n => n.state === 'online' && n.span != null && n.len > 0 &&
-    n.len < st.L && now - n.since >= params.cooldownMs), canonicalCompare)
-  const replaced = planReplacement(st, eligible, { params, bound: opts.bound })
+    n.len < st.L && (!cooling(n) || Number.isFinite(params.cooldownGain))), canonicalCompare)
+  const replaced = planReplacement(st, eligible, { params, bound: opts.bound, cooling })
   const byId = new Map(eligible.map(n => [n.peerId, n]))
   for (const m of replaced) {
     const n = byId.get(m.peerId)!

@@ -128,14 +128,17 @@ export function replacementOrder (nodes: readonly RoundNode[], compare: (a: Roun
 }
 
 export interface ReplaceOptions {
-  params: Pick<CoverageParams, 'minGain' | 'reloadMs' | 'horizonMs' | 'maxMoves'>
+  params: Pick<CoverageParams, 'minGain' | 'reloadMs' | 'horizonMs' | 'maxMoves'> & Partial<Pick<CoverageParams, 'cooldownGain'>>
   /** Upper bound on the bottleneck (quantised units). */
   bound: number
+  /** Nodes inside their cool-down: a set with one must gain max(minGain, cooldownGain). */
+  cooling?: (n: RoundNode) => boolean
 }
 
 /**
- * The best re-placement of a candidate set of `eligible` (already filtered: past cool-down, online, no
- * block in a locked region; in replacementOrder) that passes the economic test, or [] if none does.
+ * The best re-placement of a candidate set of `eligible` (already filtered: online, no block in a
+ * locked region; in replacementOrder) that passes the economic test, or [] if none does; a set with a
+ * node for which `cooling` holds must gain max(minGain, cooldownGain) instead of minGain.
  * `st` is not modified. While the set reloads, every block keeps max(1, min(rEff − 1, its servers
  * now)) servers: a move may take one replica away from a block for the reload, never its last one.
  */
@@ -158,8 +161,10 @@ export function planReplacement (st: RoundState, eligible: readonly RoundNode[],
     for (let b = 0; b < L && !thin; b++) if (cnt[b] < Math.max(1, Math.min(st.rEff - 1, st.cnt[b]))) thin = true
     if (thin) continue
     const during = minOf(load)
-    // The bottleneck after the reload that makes the amortised average beat before × (1 + minGain).
-    const need = (before * (1 + params.minGain) * H - r * during) / (H - r)
+    const gain = opts.cooling != null && set.some(opts.cooling) ? Math.max(params.minGain, params.cooldownGain ?? Infinity) : params.minGain
+    if (!Number.isFinite(gain)) continue
+    // The bottleneck after the reload that makes the amortised average beat before × (1 + gain).
+    const need = (before * (1 + gain) * H - r * during) / (H - r)
     const target = Math.floor(need) + 1
     if (target > opts.bound) continue
     const starts = replaceSet(without, set, target, opts.bound)
@@ -170,7 +175,7 @@ export function planReplacement (st: RoundState, eligible: readonly RoundNode[],
     for (const m of moves) addSpan(without, m.span, set.find(n => n.peerId === m.peerId)!.tq, 1)
     // The true bottleneck after the moves (the search's target is only a floor).
     const after = minOf(load)
-    if (!shouldMove({ before, after, during, params })) continue
+    if (!shouldMove({ before, after, during, params: { ...params, minGain: gain } })) continue
     const score = (r * during + (H - r) * after) / H
     // Best amortised bottleneck; on a tie the smaller set (fewer reloads), then the first found.
     if (best == null || score > best.score * (1 + 1e-12) ||

@@ -49,8 +49,17 @@ export interface CoverageParams {
   reloadMs: number
   /** The horizon over which a reload is amortised when deciding whether a move pays. */
   horizonMs: number
-  /** A node that claimed its span less than this long ago is not asked to rebalance (hysteresis). */
+  /**
+   * A node that claimed its span less than this long ago is not asked to rebalance by the donor rule,
+   * and joins a re-placement set only if the set's amortised gain beats cooldownGain (hysteresis).
+   */
   cooldownMs: number
+  /**
+   * The gain factor a re-placement set with a node inside its cool-down must beat (instead of
+   * minGain): after a crash a tight layout can lose a quarter of its bottleneck, which one or two
+   * moves win back; waiting out the hour would cost that hour.
+   */
+  cooldownGain: number
   /** Most rebalance moves planned at once (one per region); beyond this the plan is dropped. */
   maxMoves: number
   /** Free re-placement passes over not-yet-loaded nodes after the greedy assignment. */
@@ -65,6 +74,7 @@ export const DEFAULT_COVERAGE_PARAMS: Readonly<CoverageParams> = Object.freeze({
   reloadMs: 600_000,
   horizonMs: 2 * 3_600_000,
   cooldownMs: 3_600_000,
+  cooldownGain: 0.1,
   maxMoves: 64,
   polishPasses: 3
 })
