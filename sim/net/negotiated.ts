@@ -44,6 +44,11 @@ function truth (nodes: PetalmeshNode[], blocks: number): ReturnType<typeof compu
 }
 
 const settled = (nodes: PetalmeshNode[]): boolean => nodes.filter(n => n.libp2p.status === 'started').every(n => ['online', 'standby'].includes(n.membership.selfState().state))
+/** Every node sees every other as online or standby: the views, not only the nodes, have converged. */
+const viewsSettled = (nodes: PetalmeshNode[]): boolean => {
+  const live = nodes.filter(n => n.libp2p.status === 'started')
+  return live.every(n => live.every(m => m === n || ['online', 'standby'].includes(n.membership.view.get(m.peerId)?.state ?? '')))
+}
 const moves = (nodes: PetalmeshNode[]): number => nodes.reduce((a, n) => a + (n.negotiator?.stats.moves ?? 0), 0)
 const claimsByReason = (nodes: PetalmeshNode[]): Record<string, number> => {
   const out: Record<string, number> = {}
@@ -102,7 +107,6 @@ export async function runNegotiated (o: NegotiatedOptions): Promise<NetResult> {
       replication: o.replication,
       planner: o.planner,
       loadMsPerBlock: 20,
-      log: process.env.SIMLOG === '1',
       ...(o.cooldownMs != null ? { cooldownMs: o.cooldownMs } : {}),
       // Real transports deliver from I/O callbacks; the memory transport's microtask delivery starves timers (fair-memory.ts).
       fairMemory: true,
@@ -128,6 +132,10 @@ export async function runNegotiated (o: NegotiatedOptions): Promise<NetResult> {
     const rep = await waitFor(() => truth(nodes, o.blocks).minReplication >= rEff, timeoutMs, 25)
     result.replicationMs = rep == null ? null : Date.now() - tStart
     await waitFor(() => settled(nodes), timeoutMs, 25)
+    // A crash or leave comes after convergence: once every view has the commits too (gossip lags
+    // them by up to a few heartbeats right after a cold start; a kill inside that window is a kill
+    // during the negotiation, where views disagree on who is online and may heal).
+    if (o.scenario === 'crash' || o.scenario === 'leave') await waitFor(() => viewsSettled(nodes), timeoutMs, 25)
     result.converged = cov != null && rep != null
     result.duplicateClaims = extraClaims(nodes)
     // What the extra claims were (a lost claim re-planned, or a heal or move right after joining).

@@ -101,3 +101,37 @@ describe('claim conflicts', () => {
     }), { numRuns: 60, seed: 5 })
   })
 })
+
+describe('a cohort member that goes offline', () => {
+  // A cold start's cohort: every node planned the same joint layout and claimed its slot. Then one
+  // of them crashes, right after the cohort settled, while a validator still sees the others'
+  // claims (their commits not arrived yet) or some of them committed.
+  function cohort (seed: number): { members: PlanMember[], round: number } {
+    const pending = heteroSwarm(20, 48, seed)
+    const plan = planSwarm({ totalBlocks: 48, replication: 2, members: pending, now: 1000 })
+    const round = 500 // the join epoch 0 + the default round lead
+    const members = pending.map(m => {
+      const d = plan.decisions.get(m.peerId)
+      return d?.action === 'serve' ? { ...m, state: 'joining' as const, span: d.span, since: round, prev: { state: 'joining' as const, span: null } } : m
+    })
+    return { members, round }
+  }
+
+  it('does not make the rest of its cohort lose (the re-run of the round puts it back as it was)', () => {
+    for (const seed of [1, 2, 3]) {
+      const { members } = cohort(seed)
+      expect(resolveClaims({ totalBlocks: 48, replication: 2, members, now: 1200 }).losers).toEqual([])
+      for (let v = 0; v < members.length; v += 3) {
+        if (members[v].span == null) continue
+        // Some of the cohort committed already (as the validator sees it), the victim among them or not.
+        const view = members.map((m, i): PlanMember => i === v ? { ...m, state: 'offline' } : i % 2 === 0 && m.span != null ? { ...m, state: 'loading' } : m)
+        const r = resolveClaims({ totalBlocks: 48, replication: 2, members: view, now: 1200 })
+        expect(r.losers).toEqual([])
+        expect(r.winners).not.toContain(members[v].peerId) // a gone member's claim is not judged
+        // What the validator plans: heals for what the victim left missing, no re-placed claims.
+        const plan = planSwarm({ totalBlocks: 48, replication: 2, members: view, now: 1200 })
+        for (const a of plan.actions) if (a.decision.action === 'serve') expect(a.decision.reason).toBe('heal')
+      }
+    }
+  })
+})

@@ -18,7 +18,8 @@
 // Why this is safe over gossip: the verdict on a claim depends only on claims at least as old, so a claim
 // arriving late can only ever lose, never unseat a settled one; two validators that have seen the same
 // claims give the same verdict. Claims still joining after claimTtlMs are dropped (claimant gone), and a
-// vanished member's claim disappears with its record.
+// vanished member's claim is not judged (nor kept): it only takes part, as its member was at the
+// time, in the re-runs of rounds at or before its own.
 import type { Span } from '../types.ts'
 import { planRound, type Claim, type Classified, type RoundContext } from './round.ts'
 import { addSpan, scoreWindow, type RoundNode, type RoundState } from './round-state.ts'
@@ -93,7 +94,12 @@ export function validateCohorts (ctx: RoundContext, cls: Classified): CohortOutc
   for (let k = 0; k < cohorts.length; k++) {
     const [since, members] = cohorts[k]
     const fixed: RoundNode[] = [...settled]
-    const committedThen = rollBackCommitted(cls.established, since)
+    // Members gone since (crashed or left) were there in their own round and later: as they were
+    // then, or the re-run is not the round its claimants planned (a member of a cold start's cohort
+    // that crashes right after it would make every claim of the cohort look lost to a validator
+    // that has not seen the commits yet). Whether an older one was still there at `since` is
+    // unknown: those stay out.
+    const committedThen = rollBackCommitted([...cls.established, ...cls.ghosts.filter(g => g.since >= since)], since)
     fixed.push(...committedThen.fixed)
     // The claimants of this round planned every node that was eligible then, not only themselves:
     // the re-run must too, or a round whose claims have not all arrived yet looks like a conflict.

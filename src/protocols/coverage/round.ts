@@ -34,6 +34,12 @@ export interface Classified {
   eligible: RoundNode[]
   /** pending, still inside the settle delay. */
   waiting: RoundNode[]
+  /**
+   * Offline or leaving members with a span and a claim time: gone now, but alive in their own round
+   * and later, so cohort validation puts them back in the re-runs of rounds at or before their
+   * `since` (claims.ts). Nothing else plans with them.
+   */
+  ghosts: Claim[]
 }
 
 export function toRoundNode (m: PlanMember, L: number): RoundNode {
@@ -54,10 +60,16 @@ export function isExpired (since: number, now: number, params: CoverageParams): 
 }
 
 export function classify (members: readonly PlanMember[], ctx: RoundContext): Classified {
-  const out: Classified = { tooSmall: [], spares: [], established: [], claims: [], eligible: [], waiting: [] }
+  const out: Classified = { tooSmall: [], spares: [], established: [], claims: [], eligible: [], waiting: [], ghosts: [] }
   const { now, params } = ctx
   for (const m of members) {
-    if (m.state === 'offline' || m.state === 'leaving') continue
+    if (m.state === 'offline' || m.state === 'leaving') {
+      const g = toRoundNode(m, ctx.L)
+      if (g.len > 0 && g.span != null && Number.isFinite(g.since)) {
+        out.ghosts.push({ ...g, prev: m.prev == null ? null : { state: m.prev.state, span: clampSpan(m.prev.span, ctx.L) } })
+      }
+      continue
+    }
     const n = toRoundNode(m, ctx.L)
     if (n.len === 0) { out.tooSmall.push(n); continue }
     if (m.state === 'standby') { out.spares.push(n); continue }
