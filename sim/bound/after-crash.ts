@@ -70,17 +70,24 @@ export function afterCrash (nodes: readonly SearchNode[], L: number, R: number, 
     members = r.members; healMoves += r.moved
   }
   const healed = minLoad(members, L) / bound
-  // Then whatever else the planner asks for, a minute apart, all inside the cool-down.
-  let settleMoves = 0
+  const s = settleInsideCooldown(members, L, R, now, maxSteps)
+  const r = rebalanceAfterCooldown(s.members, L, R, s.now, maxSteps)
+  return { plan, healed, healMoves, settled: minLoad(s.members, L) / bound, settleMoves: s.moves, rebalanced: minLoad(r.members, L) / bound, rebalanceMoves: r.moves }
+}
+
+/**
+ * Whatever planSwarm asks for next, a minute apart, until it stays (at most maxSteps passes), all
+ * well inside the cool-down of nodes that moved at about `now`: moves of sets that gain cooldownGain.
+ */
+export function settleInsideCooldown (members: PlanMember[], L: number, R: number, now: number, maxSteps: number): { members: PlanMember[], moves: number, now: number } {
+  let moves = 0
   for (let k = 0; k < maxSteps; k++) {
     now += 60_000
     const r = step(members, L, R, now)
     if (r.moved === 0) break
-    members = r.members; settleMoves += r.moved
+    members = r.members; moves += r.moved
   }
-  const settled = minLoad(members, L) / bound
-  const r = rebalanceAfterCooldown(members, L, R, now, maxSteps)
-  return { plan, healed, healMoves, settled, settleMoves, rebalanced: minLoad(r.members, L) / bound, rebalanceMoves: r.moves }
+  return { members, moves, now }
 }
 
 /**

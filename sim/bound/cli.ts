@@ -55,11 +55,11 @@ try {
     process.exit(0)
   }
   if (values.join) {
-    console.log('| seed | one-by-one join: petalmesh (fewest servers) | Petals baseline (fewest servers) | petalmesh after cooldownMs + rebalance (moves) |')
-    console.log('|---|---|---|---|')
+    console.log('| seed | one-by-one join: petalmesh (fewest servers) | Petals baseline (fewest servers) | petalmesh + moves inside cooldownMs (moves) | petalmesh after cooldownMs + rebalance (moves) |')
+    console.log('|---|---|---|---|---|')
     for (let seed = a; seed <= (b ?? a); seed++) {
       const j = afterJoin(heterogeneous(seed, N), L, R)
-      console.log(`| ${seed} | ${j.joined.toFixed(3)} (${j.joinedMinServers}) | ${j.petals.toFixed(3)} (${j.petalsMinServers}) | ${j.rebalanced.toFixed(3)} (${j.rebalanceMoves}) |`)
+      console.log(`| ${seed} | ${j.joined.toFixed(3)} (${j.joinedMinServers}) | ${j.petals.toFixed(3)} (${j.petalsMinServers}) | ${j.settled.toFixed(3)} (${j.settleMoves}) | ${j.rebalanced.toFixed(3)} (${j.rebalanceMoves}) |`)
     }
     process.exit(0)
   }
