@@ -49,6 +49,17 @@ const viewsSettled = (nodes: PetalmeshNode[]): boolean => {
   const live = nodes.filter(n => n.libp2p.status === 'started')
   return live.every(n => live.every(m => m === n || ['online', 'standby'].includes(n.membership.view.get(m.peerId)?.state ?? '')))
 }
+/** Waits until no node has moved for `quietFor` and all are settled (bounded by `timeoutMs`). */
+async function untilQuiet (nodes: PetalmeshNode[], quietFor: number, timeoutMs: number): Promise<void> {
+  let seen = moves(nodes)
+  const deadline = Date.now() + timeoutMs
+  while (Date.now() < deadline) {
+    await new Promise(resolve => setTimeout(resolve, quietFor))
+    const now = moves(nodes)
+    if (now === seen && settled(nodes)) return
+    seen = now
+  }
+}
 const moves = (nodes: PetalmeshNode[]): number => nodes.reduce((a, n) => a + (n.negotiator?.stats.moves ?? 0), 0)
 const claimsByReason = (nodes: PetalmeshNode[]): Record<string, number> => {
   const out: Record<string, number> = {}
@@ -199,15 +210,7 @@ export async function runNegotiated (o: NegotiatedOptions): Promise<NetResult> {
           // gains cooldownGain; past it, anyone): wait until nobody has moved for three heartbeats,
           // or a cool-down plus two when one is set, and everyone is settled (bounded by the run's
           // timeout): a node that just moved may move again after it.
-          const quietFor = Math.max(3 * o.heartbeatMs, o.cooldownMs == null ? 0 : o.cooldownMs + 2 * o.heartbeatMs)
-          let seen = moves(nodes)
-          const deadline = Date.now() + timeoutMs
-          while (Date.now() < deadline) {
-            await new Promise(resolve => setTimeout(resolve, quietFor))
-            const now = moves(nodes)
-            if (now === seen && settled(nodes)) break
-            seen = now
-          }
+          await untilQuiet(nodes, Math.max(3 * o.heartbeatMs, o.cooldownMs == null ? 0 : o.cooldownMs + 2 * o.heartbeatMs), timeoutMs)
           sample()
           result.extra = { ...result.extra, healedBottleneckRatio: restoredRatio == null ? null : Math.round(restoredRatio * 1000) / 1000, rebalanceMoves: (claimsByReason(nodes).rebalance ?? 0) - rebalancesBefore, rebalancedMs: Date.now() - tk, claimsByReason: JSON.stringify(claimsByReason(nodes)) }
         }
@@ -246,6 +249,12 @@ export async function runNegotiated (o: NegotiatedOptions): Promise<NetResult> {
         const th = Date.now()
         const whole = await waitFor(() => nodes.every(n => n.membership.view.live().length === nodes.length - 1), timeoutMs, 50)
         result.healMs = whole == null ? null : Date.now() - th
+      } else if (o.scenario === 'join') {
+        // After the last arrival the rebalancer may move nodes (sets that gain cooldownGain): wait
+        // until nobody has moved for three heartbeats.
+        const before = claimsByReason(nodes).rebalance ?? 0
+        await untilQuiet(nodes, 3 * o.heartbeatMs, timeoutMs)
+        result.extra = { ...result.extra, rebalanceMoves: (claimsByReason(nodes).rebalance ?? 0) - before }
       } else {
         await new Promise(resolve => setTimeout(resolve, 3 * o.heartbeatMs))
       }
