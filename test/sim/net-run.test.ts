@@ -39,6 +39,17 @@ describe('negotiated simulator runs', () => {
     expect(r.extra?.upperBound).toBeCloseTo(upperBound(survivors, 24), 0)
     expect(r.extra?.upperBound).not.toBeCloseTo(upperBound(heterogeneous(2, 8), 24), 0)
   }, 60_000)
+  it('join: nodes arrive one by one, and the run ends once nobody has moved for three heartbeats', async () => {
+    const { runNegotiated } = await import('../../sim/net/negotiated.ts')
+    const r = await runNegotiated({ scenario: 'join', nodes: 8, blocks: 24, seed: 4, transport: 'memory', heartbeatMs: 1000, replication: 2, planner: 'petalmesh', timeoutMs: 30_000 })
+    expect(r.converged).toBe(true)
+    expect(r.availability).toBe(1)
+    expect(r.extra?.rebalanceMoves).toEqual(expect.any(Number))
+    // Every move after the last arrival comes from a rebalance claim (nobody left, so nothing to
+    // heal); a rebalance claim may also lose to a late newcomer's and move nothing.
+    expect(r.moves).toBeLessThanOrEqual(r.extra?.rebalanceMoves as number)
+    expect(r.extra?.finalBottleneckRatio as number).toBeGreaterThan(0)
+  }, 60_000)
 })
 
 describe('rebalancing on live nodes', () => {
