@@ -66,6 +66,8 @@ const claimsByReason = (nodes: PetalmeshNode[]): Record<string, number> => {
   for (const n of nodes) for (const [k, v] of Object.entries(n.negotiator?.stats.claimsByReason ?? {})) out[k] = (out[k] ?? 0) + v
   return out
 }
+/** Rebalance claims so far (reported as `rebalanceMoves`; a claim that loses moves nothing). */
+const rebalanceClaims = (nodes: PetalmeshNode[]): number => claimsByReason(nodes).rebalance ?? 0
 const extraClaims = (nodes: PetalmeshNode[]): number => nodes.reduce((a, n) => a + Math.max(0, (n.negotiator?.stats.claims ?? 0) - 1), 0)
 
 /** Launch index of the node the crash/leave scenario stops (never the first: it is everyone's bootstrap). */
@@ -181,7 +183,7 @@ export async function runNegotiated (o: NegotiatedOptions): Promise<NetResult> {
         const victim = nodes.find(n => swarm?.launchIndex(n) === victimIndex) ?? nodes[victimIndex]
         // Stand for a swarm that has been up longer than its cool-down: let it pass before the kill.
         if (o.cooldownMs != null) await new Promise(resolve => setTimeout(resolve, o.cooldownMs! + o.heartbeatMs))
-        const rebalancesBefore = claimsByReason(nodes).rebalance ?? 0
+        const rebalancesBefore = rebalanceClaims(nodes)
         const tk = Date.now()
         await victim.membership.stop({ graceful: o.scenario === 'leave' })
         await victim.libp2p.stop()
@@ -205,15 +207,13 @@ export async function runNegotiated (o: NegotiatedOptions): Promise<NetResult> {
         result.healMs = healed == null ? null : Date.now() - tk
         const restoredMs = await restoredP
         result.extra = { ...result.extra, replicationRestoredMs: restoredMs, withinDetectPlusHeartbeat: restoredMs != null && result.detectMs != null && restoredMs <= result.detectMs + o.heartbeatMs }
-        {
-          // The rebalancer may move nodes after the heal (inside the cool-down only for a set that
-          // gains cooldownGain; past it, anyone): wait until nobody has moved for three heartbeats,
-          // or a cool-down plus two when one is set, and everyone is settled (bounded by the run's
-          // timeout): a node that just moved may move again after it.
-          await untilQuiet(nodes, Math.max(3 * o.heartbeatMs, o.cooldownMs == null ? 0 : o.cooldownMs + 2 * o.heartbeatMs), timeoutMs)
-          sample()
-          result.extra = { ...result.extra, healedBottleneckRatio: restoredRatio == null ? null : Math.round(restoredRatio * 1000) / 1000, rebalanceMoves: (claimsByReason(nodes).rebalance ?? 0) - rebalancesBefore, rebalancedMs: Date.now() - tk, claimsByReason: JSON.stringify(claimsByReason(nodes)) }
-        }
+        // The rebalancer may move nodes after the heal (inside the cool-down only for a set that
+        // gains cooldownGain; past it, anyone): wait until nobody has moved for three heartbeats,
+        // or a cool-down plus two when one is set, and everyone is settled (bounded by the run's
+        // timeout): a node that just moved may move again after it.
+        await untilQuiet(nodes, Math.max(3 * o.heartbeatMs, o.cooldownMs == null ? 0 : o.cooldownMs + 2 * o.heartbeatMs), timeoutMs)
+        sample()
+        result.extra = { ...result.extra, healedBottleneckRatio: restoredRatio == null ? null : Math.round(restoredRatio * 1000) / 1000, rebalanceMoves: rebalanceClaims(nodes) - rebalancesBefore, rebalancedMs: Date.now() - tk, claimsByReason: JSON.stringify(claimsByReason(nodes)) }
       } else if (o.scenario === 'churn') {
         // Seeded random joins and crashes, one every 2 heartbeats, for 20 heartbeats.
         const r = rng(o.seed + 11)
@@ -252,9 +252,9 @@ export async function runNegotiated (o: NegotiatedOptions): Promise<NetResult> {
       } else if (o.scenario === 'join') {
         // After the last arrival the rebalancer may move nodes (sets that gain cooldownGain): wait
         // until nobody has moved for three heartbeats.
-        const before = claimsByReason(nodes).rebalance ?? 0
+        const before = rebalanceClaims(nodes)
         await untilQuiet(nodes, 3 * o.heartbeatMs, timeoutMs)
-        result.extra = { ...result.extra, rebalanceMoves: (claimsByReason(nodes).rebalance ?? 0) - before }
+        result.extra = { ...result.extra, rebalanceMoves: rebalanceClaims(nodes) - before }
       } else {
         await new Promise(resolve => setTimeout(resolve, 3 * o.heartbeatMs))
       }
