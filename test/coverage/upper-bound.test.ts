@@ -54,10 +54,21 @@ describe('upper bound on the bottleneck', () => {
     expect(upperBound(nodes, 80)).toBeLessThanOrEqual(1 + 1e-9)
   })
 
+  it('counts servers: when capacity is scarce some block has few (pigeonhole)', () => {
+    // 3 nodes of 3 blocks on 6 blocks: 9 node-blocks, so some block has one server and B ≤ the fastest
+    // (10). The LP spreads every node thinly: (10 + 9 + 8)·3/6 = 13.5.
+    const nodes = [{ capacity: 3, throughput: 10 }, { capacity: 3, throughput: 9 }, { capacity: 3, throughput: 8 }]
+    expect(capacityBound(nodes, 6)).toBeCloseTo(13.5, 9)
+    expect(upperBound(nodes, 6)).toBeCloseTo(10, 9)
+    expect(bruteForce(nodes, 6)).toBe(10) // tight: 10 on blocks 0–2, 9 and 8 on 3–5
+    // 12 node-blocks on 6 blocks: some block has at most two servers, the two fastest give 19.
+    expect(upperBound([...nodes, { capacity: 3, throughput: 1 }], 6)).toBeLessThanOrEqual(19 + 1e-9)
+  })
+
   it('is never below the true optimum (brute force on tiny swarms)', () => {
     fc.assert(fc.property(
       fc.integer({ min: 1, max: 6 }),
-      fc.array(fc.record({ capacity: fc.integer({ min: 0, max: 6 }), throughput: fc.integer({ min: 1, max: 20 }) }), { minLength: 1, maxLength: 4 }),
+      fc.array(fc.record({ capacity: fc.integer({ min: 0, max: 6 }), throughput: fc.integer({ min: 1, max: 20 }) }), { minLength: 1, maxLength: 5 }),
       (L, nodes) => {
         const opt = bruteForce(nodes, L)
         expect(upperBound(nodes, L)).toBeGreaterThanOrEqual(opt - 1e-9)

@@ -19,6 +19,10 @@
 //       - a few mirror-descent steps on the LP dual from the best of those. Each iterate is feasible, so
 //         stopping early only loosens the bound, never invalidates it.
 // (5) Integrality of coverage: if Σ_i m_i < L no placement covers every block and the bound is 0.
+// (6) Counting (pigeonhole): the blocks hold Σ_i m_i node-blocks, so some block has at most
+//     c = ⌊Σ_i m_i / L⌋ servers and B ≤ the sum of the c largest t_i. The LP misses this when capacity is
+//     scarce (c = 1: some block has one server, so B ≤ the fastest node), where fractional placement
+//     spreads every node thinly over all blocks.
 import { usableLength } from './coverage.ts'
 
 export interface BoundNode { capacity: number, throughput: number }
@@ -57,6 +61,16 @@ function prepare (nodes: readonly BoundNode[], L: number): Prepared | null {
     tByLength.set(it.m, (tByLength.get(it.m) ?? 0) + it.t)
   })
   return { L, t, m, lengths: [...tByLength.keys()].sort((a, b) => a - b), tByLength }
+}
+
+/** (6): the sum of the ⌊Σ m / L⌋ largest throughputs (t is sorted ascending). */
+function countingBound (p: Prepared): number {
+  let mass = 0
+  for (let i = 0; i < p.m.length; i++) mass += p.m[i]
+  const c = Math.floor(mass / p.L)
+  let sum = 0
+  for (let i = p.t.length - 1; i >= 0 && i >= p.t.length - c; i--) sum += p.t[i]
+  return sum
 }
 
 /** Largest B with B ≤ Σ_i min(t_i, B)·w(m_i), nodes sorted by t ascending. */
@@ -111,7 +125,7 @@ export function upperBound (nodes: readonly BoundNode[], totalBlocks: number, op
   const L = Math.floor(totalBlocks)
   const p = prepare(nodes, L)
   if (p == null) return 0
-  let best = cappedFixedPoint(p, m => m / L)
+  let best = Math.min(cappedFixedPoint(p, m => m / L), countingBound(p))
   if (L <= 1) return best
 
   // Spaced points: score every δ uncapped (cheap, per distinct length), cap the best few.
