@@ -9,6 +9,7 @@ import { parseArgs } from 'node:util'
 import type { SimResult } from '../types.ts'
 import type { CoverageParams } from '../../src/protocols/coverage/index.ts'
 import { runAlgoScenario } from './index.ts'
+import { aheadOnIssueOrder, ORDER_TOLERANCE, replicatedShare } from './issue-order.ts'
 
 function num (name: string, v: string): number {
   const x = Number(v)
@@ -40,6 +41,7 @@ function median (xs: readonly number[]): number {
 }
 
 const mean = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length
+
 
 function main (): void {
   const { values } = parseArgs({
@@ -77,14 +79,19 @@ function main (): void {
     const m = /^(\d+)-(\d+)$/.exec(values.seeds)
     if (m == null || Number(m[1]) > Number(m[2])) throw new Error(`--seeds must be A-B with A <= B, e.g. 1-40, got ${JSON.stringify(values.seeds)}`)
     for (const scenario of values.scenarios.split(',')) {
-      const pm: number[] = []; const pb: number[] = []; let wins = 0; let moves = 0; let baseMoves = 0
+      const pm: number[] = []; const pb: number[] = []; const rm: number[] = []; const rb: number[] = []
+      let wins = 0; let orderWins = 0; let moves = 0; let baseMoves = 0
+      const behind: number[] = []
       for (let seed = Number(m[1]); seed <= Number(m[2]); seed++) {
         const r = run(scenario, seed)
         const a = r.bottleneckRatio ?? 0; const b = r.baseline?.bottleneckRatio ?? 0
         pm.push(a); pb.push(b); if (a >= b) wins++
+        rm.push(replicatedShare(r)); rb.push(replicatedShare(r.baseline))
+        if (aheadOnIssueOrder(r, r.baseline)) orderWins++; else behind.push(seed)
         moves += r.moves ?? 0; baseMoves += r.baseline?.moves ?? 0
       }
       console.log(`${scenario}: ${values.nodes} nodes, ${values.blocks} blocks, replication ${values.replication}, seeds ${values.seeds}: petalmesh >= baseline in ${wins} of ${pm.length}; median ${median(pm).toFixed(3)} vs ${median(pb).toFixed(3)}; mean ${mean(pm).toFixed(3)} vs ${mean(pb).toFixed(3)}; moves ${moves} vs ${baseMoves}`)
+      console.log(`  time at the replication target: mean ${mean(rm).toFixed(3)} vs ${mean(rb).toFixed(3)}; petalmesh ahead or level on the issue's order (availability, then time at the replication target, then bottleneck; shares within ${ORDER_TOLERANCE} are level) in ${orderWins} of ${pm.length}${behind.length > 0 ? ` (behind: seeds ${behind.join(', ')})` : ''}`)
     }
     return
   }

@@ -95,7 +95,7 @@ function toResult (o: AlgoOptions, script: Script, s: RunnerSettings, out: Runne
     bytesPerNodePerSec: round(out.bytesPerNodePerSec),
     rssMbPerNode: null,
     wallMs: Math.round(out.wallMs),
-    extra: { finalRatio: round(sum.finalRatio, 4), brokenEpisodes: sum.brokenEpisodes, durationMs: script.durationMs, ...out.extra }
+    extra: { finalRatio: round(sum.finalRatio, 4), brokenEpisodes: sum.brokenEpisodes, replicatedShare: round(sum.replicatedShare, 4), durationMs: script.durationMs, ...out.extra }
   }
 }
 

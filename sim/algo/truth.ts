@@ -34,6 +34,8 @@ export interface TruthSummary {
   /** Mean duration of episodes where coverage or replication was below target after the trigger (null if none). */
   meanBrokenMs: number | null
   brokenEpisodes: number
+  /** Share of the time from the trigger to the end with every block covered and at the reachable replication (planned spans). */
+  replicatedShare: number | null
   coveredAtEnd: boolean
   replicatedAtEnd: boolean
   finalRatio: number | null
@@ -188,6 +190,7 @@ export function createTruth (nodes: NodeSpec[], o: TruthOptions): Truth {
         fullCoverageMs: coverageAt == null ? null : coverageAt - o.trigger,
         replicationMs: replicationAt == null ? null : replicationAt - o.trigger,
         meanBrokenMs: brokenEpisodes > 0 ? brokenTotal / brokenEpisodes : null,
+        replicatedShare: t > o.trigger ? Math.max(0, 1 - brokenTotal / (t - o.trigger)) : null,
         brokenEpisodes,
         coveredAtEnd: zeroOnline === 0,
         replicatedAtEnd: zeroPlanned === 0 && belowR === 0,

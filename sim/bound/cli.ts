@@ -3,7 +3,7 @@
 // cold-start plan and the best placement a seeded annealing search found, both as bottleneck / bound.
 // With --mip, also the placement MIP solved by HiGHS (mip.ts) within SECONDS, with and without the
 // replication target: its best placement and its proven bound, and the plan against the tighter of
-// the LP bound and the proven ones.
+// the bound (upper-bound.ts: LP relaxation and server counting) and the proven ones.
 // --summary prints one line instead: the joint plans' mean and smallest ratio over the seeds, how many
 // are below 0.9, and the time per plan. --crash prints, per seed, what a crash of the simulator's
 // victim costs and what the rebalancer wins back (after-crash.ts). --join replays a one-by-one join
@@ -40,7 +40,7 @@ try {
       sum += r; min = Math.min(min, r); n++
       if (r < 0.9) low.push(`${seed}: ${r.toFixed(3)}`)
     }
-    console.log(`${N} nodes, ${L} blocks, seeds ${a}-${b ?? a}: mean ${(sum / n).toFixed(3)}, min ${min.toFixed(3)} of the LP bound, ${low.length} below 0.9${low.length > 0 ? ` (${low.join(', ')})` : ''}, ${(ms / n).toFixed(1)} ms per plan`)
+    console.log(`${N} nodes, ${L} blocks, seeds ${a}-${b ?? a}: mean ${(sum / n).toFixed(3)}, min ${min.toFixed(3)} of the bound (LP + counting), ${low.length} below 0.9${low.length > 0 ? ` (${low.join(', ')})` : ''}, ${(ms / n).toFixed(1)} ms per plan`)
     process.exit(0)
   }
   if (values.crash) {
@@ -67,7 +67,7 @@ try {
     console.log('| seed | bound | planner (joint plan) | best found by search |')
     console.log('|---|---|---|---|')
   } else {
-    console.log(`| seed | LP bound | planner (joint plan) | best found by search | MIP best (R ${R}) | MIP proven bound (R ${R} / none) | planner / tightest bound |`)
+    console.log(`| seed | bound (LP + counting) | planner (joint plan) | best found by search | MIP best (R ${R}) | MIP proven bound (R ${R} / none) | planner / tightest bound |`)
     console.log('|---|---|---|---|---|---|---|')
   }
   for (let seed = a; seed <= (b ?? a); seed++) {

@@ -19,10 +19,13 @@
 //       - a few mirror-descent steps on the LP dual from the best of those. Each iterate is feasible, so
 //         stopping early only loosens the bound, never invalidates it.
 // (5) Integrality of coverage: if Σ_i m_i < L no placement covers every block and the bound is 0.
-// (6) Counting (pigeonhole): the blocks hold Σ_i m_i node-blocks, so some block has at most
-//     c = ⌊Σ_i m_i / L⌋ servers and B ≤ the sum of the c largest t_i. The LP misses this when capacity is
-//     scarce (c = 1: some block has one server, so B ≤ the fastest node), where fractional placement
-//     spreads every node thinly over all blocks.
+// (6) Counting (pigeonhole). The blocks hold at most M = Σ_i m_i node-blocks; let c = ⌊M / L⌋. Either
+//     some block has at most c − 1 servers, and B ≤ the sum of the c − 1 largest t_i; or every block has
+//     at least c, so at most M − cL blocks have more and at least (c + 1)L − M have exactly c. Each of
+//     those needs a server with t_i ≥ B/c (c throughputs sum to ≥ B), and a node holds at most m_i of
+//     them: Σ_{t_i ≥ B/c} m_i ≥ (c + 1)L − M. So B ≤ max(c−1 largest t summed, c · t_(k)), t_(k) the
+//     throughput at which the fastest nodes' lengths first reach (c + 1)L − M. The LP misses this when
+//     capacity is scarce, where fractional placement spreads every node thinly over all blocks.
 import { usableLength } from './coverage.ts'
 
 export interface BoundNode { capacity: number, throughput: number }
@@ -63,14 +66,21 @@ function prepare (nodes: readonly BoundNode[], L: number): Prepared | null {
   return { L, t, m, lengths: [...tByLength.keys()].sort((a, b) => a - b), tByLength }
 }
 
-/** (6): the sum of the ⌊Σ m / L⌋ largest throughputs (t is sorted ascending). */
+/** (6), with t sorted ascending. */
 function countingBound (p: Prepared): number {
   let mass = 0
   for (let i = 0; i < p.m.length; i++) mass += p.m[i]
   const c = Math.floor(mass / p.L)
-  let sum = 0
-  for (let i = p.t.length - 1; i >= 0 && i >= p.t.length - c; i--) sum += p.t[i]
-  return sum
+  let fewer = 0 // the c − 1 largest t summed
+  for (let i = p.t.length - 1; i >= 0 && i > p.t.length - c; i--) fewer += p.t[i]
+  const need = (c + 1) * p.L - mass
+  if (need <= 0) return Infinity
+  let len = 0
+  for (let i = p.t.length - 1; i >= 0; i--) {
+    len += p.m[i]
+    if (len >= need) return Math.max(fewer, c * p.t[i])
+  }
+  return fewer // unreachable: Σ m ≥ need since need ≤ L ≤ M
 }
 
 /** Largest B with B ≤ Σ_i min(t_i, B)·w(m_i), nodes sorted by t ascending. */
