@@ -9,7 +9,7 @@ import {
   decodeRecord, decodeHeartbeat, decodeSwarmMessage, decodeObituary, verifySignedRecord, signRecord, encodeSwarmMessage, encodeHeartbeat,
   type NodeRecordData
 } from '../../src/protocols/membership/record.ts'
-import { ClaimPush, ClaimReply, SnapshotRequest, SnapshotResponse, SignedRecord, NodeRecord, Heartbeat, SwarmMessage, Obituary } from '../../src/protocols/membership/membership.ts'
+import { ClaimPush, ClaimReply, SnapshotRequest, SnapshotResponse, SignedRecord, NodeRecord, Heartbeat, SwarmMessage, Obituary } from '../../src/protocols/membership/wire.ts'
 import { validateConfig } from '../../src/node/config.ts'
 import { ConfigError } from '../../src/util/errors.ts'
 import { parseAdmissionLists } from '../../src/node/trust/policy.ts'

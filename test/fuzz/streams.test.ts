@@ -10,7 +10,7 @@ import { startSwarm, waitFor, type Swarm } from '../../sim/swarm.ts'
 import { createPetalmeshLibp2p, type PetalmeshLibp2p } from '../../src/node/libp2p.ts'
 import { SNAPSHOT_PROTOCOL, fetchSnapshotOverStream } from '../../src/protocols/snapshot/snapshot.ts'
 import { COVERAGE_PROTOCOL } from '../../src/protocols/negotiation/claim-stream.ts'
-import { SnapshotRequest, ClaimPush } from '../../src/protocols/membership/membership.ts'
+import { SnapshotRequest, ClaimPush } from '../../src/protocols/membership/wire.ts'
 import { STREAM_RUNS } from './runs.ts'
 
 function varint (n: number): number[] {

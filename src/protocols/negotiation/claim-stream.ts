@@ -4,7 +4,7 @@
 import { lpStream } from '@libp2p/utils'
 import type { Stream } from '@libp2p/interface'
 import { PROTOCOL_VERSION, PROTOCOL_MAJOR } from '../version.ts'
-import { ClaimPush, ClaimReply } from '../membership/membership.ts'
+import { ClaimPush, ClaimReply } from '../membership/wire.ts'
 
 export const COVERAGE_PROTOCOL = `/petalmesh/coverage/${PROTOCOL_VERSION}`
 

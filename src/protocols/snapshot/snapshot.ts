@@ -3,7 +3,7 @@
 import { lpStream } from '@libp2p/utils'
 import type { Stream } from '@libp2p/interface'
 import { PROTOCOL_VERSION, PROTOCOL_MAJOR } from '../version.ts'
-import { SnapshotRequest, SnapshotResponse } from '../membership/membership.ts'
+import { SnapshotRequest, SnapshotResponse } from '../membership/wire.ts'
 
 export const SNAPSHOT_PROTOCOL = `/petalmesh/snapshot/${PROTOCOL_VERSION}`
 
