@@ -20,6 +20,7 @@ import { SNAPSHOT_PROTOCOL } from '../protocols/snapshot/snapshot.ts'
 import { COVERAGE_PROTOCOL } from '../protocols/negotiation/claim-stream.ts'
 import { wireCounter, type WireCounts } from './wire-metrics.ts'
 import { Negotiator } from './negotiator.ts'
+import { mismatchWarner, plannerMismatches, plannerSettingsOf } from './planner-check.ts'
 import type { LogRing } from './api/logs.ts'
 import { createBackend, type PetalsBackend } from '../petals-bridge/index.ts'
 import { natOptionsFor, startReachabilityMonitor, type ReachabilityMonitor } from './reachability/index.ts'
@@ -235,6 +236,7 @@ export async function startNode (opts: NodeOptions): Promise<PetalmeshNode> {
       replication: config.swarm.replication,
       publicName: config.swarm.publicName,
       claimMs: Date.now(),
+      planner: isServer ? plannerSettingsOf(config.swarm) : null,
       ...opts.self
     }
   })
@@ -356,6 +358,13 @@ export async function startNode (opts: NodeOptions): Promise<PetalmeshNode> {
         now: opts.now
       })
       await negotiator.start()
+    }
+    if (isServer) {
+      const mine = { settings: plannerSettingsOf(config.swarm), replication: config.swarm.replication }
+      const warn = mismatchWarner(log)
+      membership.on('swarm', (e) => {
+        if (e.type === 'member-joined' || e.type === 'member-updated' || e.type === 'member-back') warn(plannerMismatches(mine, [e.member]))
+      })
     }
     membership.on('swarm', (e) => {
       // A twin that appears shortly after our start means we are the duplicate: refuse to run.

@@ -9,6 +9,7 @@ import { TopicValidatorResult, type Message } from '@libp2p/gossipsub'
 import type { PeerId, PrivateKey } from '@libp2p/interface'
 import type { Logger } from 'pino'
 import type { NodeState, Span } from '../protocols/types.ts'
+import type { PlannerSettings } from '../protocols/coverage/planner-settings.ts'
 import { PROTOCOL_MAJOR } from '../protocols/version.ts'
 import {
   decodeHeartbeat, decodeObituary, decodeSwarmMessage, encodeHeartbeat, encodeObituary, encodeSwarmMessage,
@@ -43,6 +44,8 @@ export interface SelfState {
   replication: number
   /** For a claim: the state and span before claiming. */
   prev: { state: NodeState, span: Span | null } | null
+  /** How this server plans (null for clients): announced so servers can spot a swarm that plans two ways. */
+  planner?: PlannerSettings | null
 }
 
 export interface MembershipTiming {
@@ -372,7 +375,6 @@ export class Membership extends EventEmitter<MembershipEvents> {
     } catch {}
   }
 
-  /** Changes what this node announces; publishes a new record when anything changed. */
   /**
    * Changes our own state and publishes a record if peers need to know. `publish` forces a record
    * for a change that would otherwise ride on the next one (the negotiator asks for it when a real
@@ -420,7 +422,8 @@ export class Membership extends EventEmitter<MembershipEvents> {
       reachability: s.reachability,
       replication: s.replication,
       prev: s.prev,
-      addrs: this.opts.libp2p.getMultiaddrs().slice(0, 16).map(String)
+      addrs: this.opts.libp2p.getMultiaddrs().slice(0, 16).map(String),
+      planner: s.planner ?? null
     }
   }
 

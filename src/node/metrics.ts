@@ -9,6 +9,7 @@
 // scrapes. Counters that mirror a cumulative number kept elsewhere (gossip stats, wire bytes, tokens)
 // advance by the difference since the previous scrape.
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client'
+import { nodePlannerMismatches } from './planner-check.ts'
 import type { PetalmeshNode } from './daemon.ts'
 import { NODE_STATES, type NodeState } from '../protocols/types.ts'
 import type { Liveness } from './swarm-view.ts'
@@ -129,6 +130,9 @@ export function createNodeMetrics (node: MetricsNode, opts: NodeMetricsOptions =
   // ---- petalmesh swarm view ----
   gauge(registry, 'petalmesh_info', 'This node (value 1)', ['peer_id', 'model', 'role', 'version'], g => {
     g.set({ peer_id: node.peerId, model, role: node.config.swarm.role, version: SOFTWARE_VERSION }, 1)
+  })
+  gauge(registry, 'petalmesh_planner_mismatched_peers', 'Live servers whose planner differs from this server\'s (another release or other swarm.* planner keys; 0 on a client)', [], g => {
+    g.set(nodePlannerMismatches(node).length)
   })
   gauge(registry, 'petalmesh_swarm_members', 'Members in this node\'s view by liveness (excluding this node)', ['liveness'], g => {
     const by = new Map<Liveness, number>(LIVENESS.map(l => [l, 0]))

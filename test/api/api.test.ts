@@ -9,6 +9,8 @@ import type {
   CoverageJson, LogsJson, NetworkInfoJson, PeerRow, PeersJson, PlanJoinJson, PlanLeaveJson, RouteJson, StatusJson
 } from '../../src/node/api/types.ts'
 import { BLOCKS, call, rawGet, startApiSwarm, waitFor, type ApiSwarm } from './helpers.ts'
+import { nodePlannerMismatches, plannerSettingsOf } from '../../src/node/planner-check.ts'
+import { PLANNER_REVISION } from '../../src/protocols/coverage/index.ts'
 
 let s: ApiSwarm
 const extraApis: HttpApi[] = []
@@ -63,6 +65,7 @@ describe('read endpoints', () => {
     expect(st.loadingPercent).toBeNull()
     expect(st.swarmMembers).toBe(3)
     expect(st.model).toBe('sim-model')
+    expect(st.plannerMismatches).toEqual([]) // every server of the test swarm plans alike
   })
 
   it('GET /v1/network/info', async () => {
@@ -298,6 +301,7 @@ describe('/metrics', () => {
     expect(value(families, 'servers_num', { model })).toBe(4)
     expect(value(families, 'blocks_online_min', { model })).toBe(1)
     expect(value(families, 'blocks_total', { model })).toBe(8 + 8 + 8 + 16)
+    expect(value(families, 'petalmesh_planner_mismatched_peers')).toBe(0)
     expect(value(families, 'blocks', { model, state: 'online' })).toBe(40)
     expect(value(families, 'blocks', { model, state: 'loading' })).toBe(0)
     expect(family(families, 'blocks').type).toBe('GAUGE')
@@ -427,5 +431,37 @@ describe('POST /v1/stop', () => {
     await api.close()
     // The first node saw it leave gracefully.
     expect(await waitFor(() => s.node.membership.view.get(extra.peerId)?.liveness === 'left', 10_000)).not.toBeNull()
+  })
+})
+
+describe('servers that plan differently', () => {
+  it('are listed in /v1/status and counted in /metrics, with what differs', async () => {
+    // n3 announces another minGain and an older planner revision; n2 announces no settings at all,
+    // as a server of a release older than the field would. They change after joining, as a peer that
+    // restarts into another release does: the new records must reach the others' views.
+    const odd = await startApiSwarm()
+    const [n0, n1, n2, n3] = odd.swarm.nodes
+    const base = plannerSettingsOf(n0.config.swarm)
+    await n3.membership.updateSelf({ planner: { ...base, minGain: 0.2, revision: PLANNER_REVISION - 1 } })
+    await n2.membership.updateSelf({ planner: null })
+    expect(await waitFor(() => nodePlannerMismatches(n0).length === 2, 10_000)).not.toBeNull()
+    try {
+      const st = (await call<StatusJson>(odd.base, '/v1/status')).body
+      const byPeer = new Map(st.plannerMismatches.map(m => [m.peerId, m.differs]))
+      expect(byPeer.size).toBe(2)
+      expect(byPeer.get(n3.peerId)).toEqual([
+        `planner revision ${PLANNER_REVISION} here, ${PLANNER_REVISION - 1} there (a different petalmesh release)`,
+        'minGain 0.01 here, 0.2 there'
+      ])
+      expect(byPeer.get(n2.peerId)).toEqual(['planner settings not announced there (petalmesh older than planner revision 1)'])
+      expect(st.plannerMismatches.every(m => m.version !== '')).toBe(true)
+      const families = parsePrometheusTextFormat(await (await fetch(odd.base + '/metrics')).text())
+      expect(value(families, 'petalmesh_planner_mismatched_peers')).toBe(2)
+      // n1 plans like n0: from n1's side only n2 and n3 differ too (and n0 does not).
+      expect(await waitFor(() => nodePlannerMismatches(n1).length === 2, 10_000)).not.toBeNull()
+      expect(nodePlannerMismatches(n1).map(m => m.peerId).sort()).toEqual([n2.peerId, n3.peerId].sort())
+    } finally {
+      await odd.stop()
+    }
   })
 })

@@ -1,7 +1,7 @@
 // Shared helpers for the HTTP API tests: a small in-process swarm with the API on one node, JSON
 // requests, and a minimal server-sent-events reader over fetch.
 import { request as httpRequest } from 'node:http'
-import { startSwarm, waitFor, type Swarm, type SwarmNodeSpec } from '../../sim/swarm.ts'
+import { startSwarm, waitFor, type Swarm, type SwarmNodeSpec, type SwarmOptions } from '../../sim/swarm.ts'
 import { startHttpApi, type HttpApi, type HttpApiOptions } from '../../src/node/http-api.ts'
 import type { PetalmeshNode } from '../../src/node/daemon.ts'
 
@@ -22,14 +22,15 @@ export interface ApiSwarm {
   stop: () => Promise<void>
 }
 
-export async function startApiSwarm (o: { spans?: string[], blocks?: number, heartbeatMs?: number, api?: Partial<HttpApiOptions>, spec?: (i: number) => SwarmNodeSpec } = {}): Promise<ApiSwarm> {
+export async function startApiSwarm (o: { spans?: string[], blocks?: number, heartbeatMs?: number, api?: Partial<HttpApiOptions>, spec?: (i: number) => SwarmNodeSpec, self?: SwarmOptions['self'] } = {}): Promise<ApiSwarm> {
   const spans = o.spans ?? SPANS
   const heartbeatMs = o.heartbeatMs ?? 500
   const swarm = await startSwarm({
     nodes: spans.length,
     totalBlocks: o.blocks ?? BLOCKS,
     heartbeatMs,
-    spec: o.spec ?? (i => ({ span: spans[i], throughput: 100 + 10 * i }))
+    spec: o.spec ?? (i => ({ span: spans[i], throughput: 100 + 10 * i })),
+    self: o.self
   })
   const node = swarm.nodes[0]
   const api = await startHttpApi(node, { host: '127.0.0.1', port: 0, processMetrics: false, ...o.api })

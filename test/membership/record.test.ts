@@ -1,10 +1,11 @@
 import { describe, it, expect } from 'vitest'
 import fc from 'fast-check'
 import { decodeRecord, decodeHeartbeat, decodeSwarmMessage, decodeObituary, encodeRecord, encodeSwarmMessage, encodeHeartbeat, verifySignedRecord, LIMITS } from '../../src/protocols/membership/record.ts'
-import { SignedRecord, SnapshotRequest, SnapshotResponse } from '../../src/protocols/membership/membership.ts'
+import { SignedRecord, SnapshotRequest, SnapshotResponse } from '../../src/protocols/membership/wire.ts'
 import { keyAndId, record, signed, MODEL } from './helpers.ts'
 
 const ctx = () => ({ now: Date.now(), model: MODEL, totalBlocks: 24 })
+const PLANNER = { revision: 1, name: 'petalmesh', settleMs: 1000, minGain: 0.01, reloadMs: 600_000, cooldownMs: 3_600_000 }
 
 describe('node record validation', () => {
   it('round-trips a record and verifies its signature', async () => {
@@ -14,6 +15,22 @@ describe('node record validation', () => {
     const res = await verifySignedRecord(s, ctx())
     expect(res.ok && res.value).toMatchObject({ peerId: a.id, span: { start: 0, end: 12 }, petals: { quantType: 'nf4' } })
     expect(s.record.length).toBeLessThan(LIMITS.maxRecordBytes)
+  })
+
+  it('round-trips 64-bit counters across 2^31 and 2^32 (protons-runtime writes [2^31, 2^32) wrongly unpatched)', async () => {
+    const a = await keyAndId()
+    for (const n of [2 ** 31 - 1, 2 ** 31, 3_000_000_000, 2 ** 32 - 1, 2 ** 32, 2 ** 40]) {
+      const res = await verifySignedRecord(await signed(a.key, record(a.id, { tokensTotal: n, tokensSinceLast: n, planner: { ...PLANNER, cooldownMs: Math.min(n, LIMITS.maxPlannerMs) } })), ctx())
+      expect(res.ok && [res.value.tokensTotal, res.value.planner?.cooldownMs]).toEqual([n, Math.min(n, LIMITS.maxPlannerMs)])
+    }
+  })
+
+  it('carries the planner settings, and none in records that predate them', async () => {
+    const a = await keyAndId()
+    const res = await verifySignedRecord(await signed(a.key, record(a.id, { planner: PLANNER })), ctx())
+    expect(res.ok && res.value.planner).toEqual({ ...PLANNER, minGain: Math.fround(PLANNER.minGain) })
+    const old = await verifySignedRecord(await signed(a.key, record(a.id)), ctx())
+    expect(old.ok && old.value.planner).toBeNull()
   })
 
   it('carries petals.dht_ready when told, and leaves it absent (not false) in records that predate it', async () => {
@@ -40,7 +57,11 @@ describe('node record validation', () => {
     ['control characters', { publicName: 'evil\u0000name' }, /public name/],
     ['long strings', { publicName: 'x'.repeat(300) }, /public name/],
     ['incompatible version', { protocol: 2 }, /incompatible protocol/],
-    ['bad petals multiaddr', { petals: { peerId: 'x', multiaddrs: ['not a multiaddr'], torchDtype: '', quantType: '', adapters: [], state: '' } }, /multiaddrs/]
+    ['bad petals multiaddr', { petals: { peerId: 'x', multiaddrs: ['not a multiaddr'], torchDtype: '', quantType: '', adapters: [], state: '' } }, /multiaddrs/],
+    ['negative planner min_gain', { planner: { ...PLANNER, minGain: -1 } }, /planner settings/],
+    ['NaN planner min_gain', { planner: { ...PLANNER, minGain: NaN } }, /planner settings/],
+    ['planner cool-down beyond 30 days', { planner: { ...PLANNER, cooldownMs: 31 * 86_400_000 } }, /planner settings/],
+    ['control characters in the planner name', { planner: { ...PLANNER, name: 'x\u0007' } }, /planner settings/]
   ])('rejects %s', async (_name, over, reason) => {
     const a = await keyAndId()
     const res = decodeRecord(encodeRecord(record(a.id, over)), ctx())

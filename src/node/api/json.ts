@@ -3,6 +3,7 @@ import type { PetalmeshNode } from '../daemon.ts'
 import type { Member, CoverageSummary } from '../swarm-view.ts'
 import { computeCoverage } from '../swarm-view.ts'
 import { SOFTWARE_VERSION } from '../libp2p.ts'
+import { nodePlannerMismatches } from '../planner-check.ts'
 import { formatSpan, type MemberInfo, type Span } from '../../protocols/types.ts'
 import type { RouteAnswer } from '../router.ts'
 import type { RouteMode } from '../../protocols/routing/types.ts'
@@ -119,6 +120,8 @@ export function nodeStatus (node: ApiNode, petals: PetalsBackendJson | null = nu
       banned: (node.defense?.bans.active(Date.now()) ?? []).map(b => ({ peerId: b.peer, until: b.until, reason: b.reason })),
       offences: [...(node.defense?.offences.values() ?? [])].reduce((a, b) => a + b, 0)
     },
+    // Servers that plan differently (another release or other swarm.* planner keys): see planner-check.ts.
+    plannerMismatches: nodePlannerMismatches(node),
     version: SOFTWARE_VERSION
   }
 }

@@ -1,6 +1,7 @@
 // JSON shapes of the node's HTTP API (/v1/...). Everything here is what `JSON.parse` gives a client:
 // bigints are sent as decimal strings, Infinity as null. The README's API section documents these.
 import type { NodeState, Span } from '../../protocols/types.ts'
+import type { PlannerMismatch } from '../planner-check.ts'
 import type { PetalsServerInfo, ReachabilityKind } from '../../protocols/membership/record.ts'
 import type { ReachabilityStatus } from '../reachability/monitor.ts'
 import type { CoverageSummary, Liveness } from '../swarm-view.ts'
@@ -83,6 +84,8 @@ export interface StatusJson {
   dhtRoutingTable: number
   /** Hostile-peer defence: members flagged unreachable, peers banned now, messages/streams refused. */
   defense: { unreachable: string[], banned: Array<{ peerId: string, until: number, reason: string }>, offences: number }
+  /** Live servers whose planner differs from this server's (empty on a client); README "Keep a swarm's servers alike". */
+  plannerMismatches: PlannerMismatch[]
   version: string
 }
 

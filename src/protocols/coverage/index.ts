@@ -24,3 +24,5 @@ export {
 } from './petals-baseline.ts'
 export type { BoundNode, UpperBoundOptions } from './upper-bound.ts'
 export { bottleneckRatio, capacityBound, capacityBoundOf, upperBound } from './upper-bound.ts'
+export type { AnnouncedPlanner, PlannerSettings } from './planner-settings.ts'
+export { PLANNER_REVISION, plannerDifferences } from './planner-settings.ts'

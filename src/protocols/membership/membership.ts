@@ -581,6 +581,7 @@ export interface NodeRecord {
   prevState?: NodeStateCode
   prevSpan?: Span
   addrs: string[]
+  planner?: PlannerSettings
 }
 
 export namespace NodeRecord {
@@ -718,6 +719,11 @@ export namespace NodeRecord {
             w.uint32(202)
             w.string(value)
           }
+        }
+
+        if (obj.planner != null) {
+          w.uint32(210)
+          PlannerSettings.codec().encode(obj.planner, w)
         }
 
         if (opts.lengthDelimited !== false) {
@@ -863,6 +869,12 @@ export namespace NodeRecord {
               }
 
               obj.addrs.push(reader.string())
+              break
+            }
+            case 26: {
+              obj.planner = PlannerSettings.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.planner
+              })
               break
             }
             default: {
@@ -1067,6 +1079,13 @@ export namespace NodeRecord {
 
               break
             }
+            case 26: {
+              yield * PlannerSettings.codec().stream(reader, reader.uint32(), `${prefix}.planner`, {
+                limits: opts.limits?.planner
+              })
+
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -1257,6 +1276,36 @@ export namespace NodeRecord {
     value: string
   }
 
+  export interface NodeRecordPlannerRevisionFieldEvent {
+    field: '$.planner.revision'
+    value: number
+  }
+
+  export interface NodeRecordPlannerNameFieldEvent {
+    field: '$.planner.name'
+    value: string
+  }
+
+  export interface NodeRecordPlannerSettleMsFieldEvent {
+    field: '$.planner.settleMs'
+    value: number
+  }
+
+  export interface NodeRecordPlannerMinGainFieldEvent {
+    field: '$.planner.minGain'
+    value: number
+  }
+
+  export interface NodeRecordPlannerReloadMsFieldEvent {
+    field: '$.planner.reloadMs'
+    value: bigint
+  }
+
+  export interface NodeRecordPlannerCooldownMsFieldEvent {
+    field: '$.planner.cooldownMs'
+    value: bigint
+  }
+
   export function encode (obj: Partial<NodeRecord>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, NodeRecord.codec())
   }
@@ -1265,8 +1314,212 @@ export namespace NodeRecord {
     return decodeMessage(buf, NodeRecord.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<NodeRecord>): Generator<NodeRecordProtocolFieldEvent | NodeRecordPeerIdFieldEvent | NodeRecordInstanceFieldEvent | NodeRecordSeqFieldEvent | NodeRecordTimestampMsFieldEvent | NodeRecordModelFieldEvent | NodeRecordTotalBlocksFieldEvent | NodeRecordSpanStartFieldEvent | NodeRecordSpanEndFieldEvent | NodeRecordStateFieldEvent | NodeRecordLoadingDoneFieldEvent | NodeRecordLoadingTotalFieldEvent | NodeRecordCapacityFieldEvent | NodeRecordThroughputFieldEvent | NodeRecordHardwareTypeFieldEvent | NodeRecordHardwareDeviceFieldEvent | NodeRecordHardwareVramGbFieldEvent | NodeRecordPublicNameFieldEvent | NodeRecordSoftwareVersionFieldEvent | NodeRecordPetalsPeerIdFieldEvent | NodeRecordPetalsMultiaddrsFieldEvent | NodeRecordPetalsTorchDtypeFieldEvent | NodeRecordPetalsQuantTypeFieldEvent | NodeRecordPetalsAdaptersFieldEvent | NodeRecordPetalsStateFieldEvent | NodeRecordPetalsDhtReadyFieldEvent | NodeRecordTokensSinceLastFieldEvent | NodeRecordTokensTotalFieldEvent | NodeRecordClaimMsFieldEvent | NodeRecordReachabilityFieldEvent | NodeRecordReplicationFieldEvent | NodeRecordPrevStateFieldEvent | NodeRecordPrevSpanStartFieldEvent | NodeRecordPrevSpanEndFieldEvent | NodeRecordAddrsFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<NodeRecord>): Generator<NodeRecordProtocolFieldEvent | NodeRecordPeerIdFieldEvent | NodeRecordInstanceFieldEvent | NodeRecordSeqFieldEvent | NodeRecordTimestampMsFieldEvent | NodeRecordModelFieldEvent | NodeRecordTotalBlocksFieldEvent | NodeRecordSpanStartFieldEvent | NodeRecordSpanEndFieldEvent | NodeRecordStateFieldEvent | NodeRecordLoadingDoneFieldEvent | NodeRecordLoadingTotalFieldEvent | NodeRecordCapacityFieldEvent | NodeRecordThroughputFieldEvent | NodeRecordHardwareTypeFieldEvent | NodeRecordHardwareDeviceFieldEvent | NodeRecordHardwareVramGbFieldEvent | NodeRecordPublicNameFieldEvent | NodeRecordSoftwareVersionFieldEvent | NodeRecordPetalsPeerIdFieldEvent | NodeRecordPetalsMultiaddrsFieldEvent | NodeRecordPetalsTorchDtypeFieldEvent | NodeRecordPetalsQuantTypeFieldEvent | NodeRecordPetalsAdaptersFieldEvent | NodeRecordPetalsStateFieldEvent | NodeRecordPetalsDhtReadyFieldEvent | NodeRecordTokensSinceLastFieldEvent | NodeRecordTokensTotalFieldEvent | NodeRecordClaimMsFieldEvent | NodeRecordReachabilityFieldEvent | NodeRecordReplicationFieldEvent | NodeRecordPrevStateFieldEvent | NodeRecordPrevSpanStartFieldEvent | NodeRecordPrevSpanEndFieldEvent | NodeRecordAddrsFieldEvent | NodeRecordPlannerRevisionFieldEvent | NodeRecordPlannerNameFieldEvent | NodeRecordPlannerSettleMsFieldEvent | NodeRecordPlannerMinGainFieldEvent | NodeRecordPlannerReloadMsFieldEvent | NodeRecordPlannerCooldownMsFieldEvent> {
     return streamMessage(buf, NodeRecord.codec(), opts)
+  }
+}
+
+export interface PlannerSettings {
+  revision: number
+  name: string
+  settleMs: number
+  minGain: number
+  reloadMs: bigint
+  cooldownMs: bigint
+}
+
+export namespace PlannerSettings {
+  let _codec: Codec<PlannerSettings>
+
+  export const codec = (): Codec<PlannerSettings> => {
+    if (_codec == null) {
+      _codec = message<PlannerSettings>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.revision != null && obj.revision !== 0)) {
+          w.uint32(8)
+          w.uint32(obj.revision)
+        }
+
+        if ((obj.name != null && obj.name !== '')) {
+          w.uint32(18)
+          w.string(obj.name)
+        }
+
+        if ((obj.settleMs != null && obj.settleMs !== 0)) {
+          w.uint32(24)
+          w.uint32(obj.settleMs)
+        }
+
+        if ((obj.minGain != null && obj.minGain !== 0)) {
+          w.uint32(37)
+          w.float(obj.minGain)
+        }
+
+        if ((obj.reloadMs != null && obj.reloadMs !== 0n)) {
+          w.uint32(40)
+          w.uint64(obj.reloadMs)
+        }
+
+        if ((obj.cooldownMs != null && obj.cooldownMs !== 0n)) {
+          w.uint32(48)
+          w.uint64(obj.cooldownMs)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          revision: 0,
+          name: '',
+          settleMs: 0,
+          minGain: 0,
+          reloadMs: 0n,
+          cooldownMs: 0n
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.revision = reader.uint32()
+              break
+            }
+            case 2: {
+              obj.name = reader.string()
+              break
+            }
+            case 3: {
+              obj.settleMs = reader.uint32()
+              break
+            }
+            case 4: {
+              obj.minGain = reader.float()
+              break
+            }
+            case 5: {
+              obj.reloadMs = reader.uint64()
+              break
+            }
+            case 6: {
+              obj.cooldownMs = reader.uint64()
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.revision`,
+                value: reader.uint32()
+              }
+              break
+            }
+            case 2: {
+              yield {
+                field: `${prefix}.name`,
+                value: reader.string()
+              }
+              break
+            }
+            case 3: {
+              yield {
+                field: `${prefix}.settleMs`,
+                value: reader.uint32()
+              }
+              break
+            }
+            case 4: {
+              yield {
+                field: `${prefix}.minGain`,
+                value: reader.float()
+              }
+              break
+            }
+            case 5: {
+              yield {
+                field: `${prefix}.reloadMs`,
+                value: reader.uint64()
+              }
+              break
+            }
+            case 6: {
+              yield {
+                field: `${prefix}.cooldownMs`,
+                value: reader.uint64()
+              }
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface PlannerSettingsRevisionFieldEvent {
+    field: '$.revision'
+    value: number
+  }
+
+  export interface PlannerSettingsNameFieldEvent {
+    field: '$.name'
+    value: string
+  }
+
+  export interface PlannerSettingsSettleMsFieldEvent {
+    field: '$.settleMs'
+    value: number
+  }
+
+  export interface PlannerSettingsMinGainFieldEvent {
+    field: '$.minGain'
+    value: number
+  }
+
+  export interface PlannerSettingsReloadMsFieldEvent {
+    field: '$.reloadMs'
+    value: bigint
+  }
+
+  export interface PlannerSettingsCooldownMsFieldEvent {
+    field: '$.cooldownMs'
+    value: bigint
+  }
+
+  export function encode (obj: Partial<PlannerSettings>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, PlannerSettings.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<PlannerSettings>): PlannerSettings {
+    return decodeMessage(buf, PlannerSettings.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<PlannerSettings>): Generator<PlannerSettingsRevisionFieldEvent | PlannerSettingsNameFieldEvent | PlannerSettingsSettleMsFieldEvent | PlannerSettingsMinGainFieldEvent | PlannerSettingsReloadMsFieldEvent | PlannerSettingsCooldownMsFieldEvent> {
+    return streamMessage(buf, PlannerSettings.codec(), opts)
   }
 }
 

@@ -6,8 +6,9 @@ import * as Digest from 'multiformats/hashes/digest'
 import type { PrivateKey } from '@libp2p/interface'
 import { multiaddr } from '@multiformats/multiaddr'
 import type { NodeState, Span } from '../types.ts'
+import type { PlannerSettings } from '../coverage/planner-settings.ts'
 import { PROTOCOL_MAJOR } from '../version.ts'
-import * as pb from './membership.ts'
+import * as pb from './wire.ts'
 import type { VerifiedRecords } from './verified-cache.ts'
 
 export type ReachabilityKind = 'unknown' | 'direct' | 'mapped' | 'relayed'
@@ -53,6 +54,8 @@ export interface NodeRecordData {
   prev: { state: NodeState, span: Span | null } | null
   /** The node's libp2p addresses, so any member can dial any other. */
   addrs: string[]
+  /** How this server plans (absent: a client, or a server older than the field). */
+  planner?: PlannerSettings | null
 }
 
 export interface HeartbeatData {
@@ -90,7 +93,11 @@ export const LIMITS = {
   maxFutureSkewMs: 30_000,
   /** Gossiped records older than this are ignored (they can only be replays). */
   maxRecordAgeMs: 10 * 60_000,
-  maxHeartbeatAgeMs: 60_000
+  maxHeartbeatAgeMs: 60_000,
+  /** Planner settings: durations (30 days) and the rebalance gain factor. */
+  maxPlannerMs: 30 * 86_400_000,
+  maxPlannerGain: 1000,
+  maxPlannerRevision: 1_000_000
 } as const
 
 const STATE_TO_CODE: Record<NodeState, pb.NodeStateCode> = {
@@ -144,7 +151,8 @@ export function encodeRecord (r: NodeRecordData): Uint8Array {
     replication: r.replication,
     prevState: r.prev == null ? undefined : STATE_TO_CODE[r.prev.state],
     prevSpan: r.prev?.span ?? undefined,
-    addrs: r.addrs
+    addrs: r.addrs,
+    planner: r.planner == null ? undefined : { ...r.planner, reloadMs: BigInt(Math.floor(r.planner.reloadMs)), cooldownMs: BigInt(Math.floor(r.planner.cooldownMs)) }
   })
 }
 
@@ -270,6 +278,14 @@ export function decodeRecord (bytes: Uint8Array, ctx: RecordContext): Result<Nod
   if (r.addrs.length > LIMITS.maxMultiaddrs || !r.addrs.every(validMultiaddr)) return reject('bad node addresses')
   const prevState = r.prevState == null ? null : codeToState(r.prevState)
   if (r.prevState != null && prevState == null) return reject('unknown previous state')
+  let planner: PlannerSettings | null = null
+  if (r.planner != null) {
+    const p = r.planner
+    const reloadMs = Number(p.reloadMs); const cooldownMs = Number(p.cooldownMs)
+    if (badString(p.name) || p.revision > LIMITS.maxPlannerRevision || p.settleMs > LIMITS.maxPlannerMs || reloadMs > LIMITS.maxPlannerMs ||
+      cooldownMs > LIMITS.maxPlannerMs || !Number.isFinite(p.minGain) || p.minGain < 0 || p.minGain > LIMITS.maxPlannerGain) return reject('bad planner settings')
+    planner = { revision: p.revision, name: p.name, settleMs: p.settleMs, minGain: p.minGain, reloadMs, cooldownMs }
+  }
   let prevSpan: Span | null = null
   if (r.prevSpan != null) {
     prevSpan = { start: r.prevSpan.start, end: r.prevSpan.end }
@@ -301,7 +317,8 @@ export function decodeRecord (bytes: Uint8Array, ctx: RecordContext): Result<Nod
       replication: r.replication,
       // A claim's previous state, kept while the claimed span loads and serves (see docs/PROTOCOL.md).
       prev: (state === 'joining' || state === 'loading' || state === 'online') && prevState != null ? { state: prevState, span: prevSpan } : null,
-      addrs: [...r.addrs]
+      addrs: [...r.addrs],
+      planner
     }
   }
 }
