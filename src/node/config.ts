@@ -78,7 +78,7 @@ export const configSchema = z.object({
     settleMs: z.number().int().min(0).default(1000).describe('A claim stands this long before it commits, so every planner sees it; a new node is placed half of it after its join epoch'),
     minGain: z.number().min(0).default(0.01).describe('Rebalance only when the bottleneck improves by more than this factor, counting the reload'),
     reloadMs: z.number().int().min(0).default(600_000).describe('Assumed downtime of one move (Petals reloading weights), charged against a rebalance'),
-    cooldownMs: z.number().int().min(0).default(3_600_000).describe('A node that took its span less than this long ago moves only in a rebalance that lifts the bottleneck by over 10 % (hysteresis; keep it well above reloadMs)'),
+    cooldownMs: z.number().int().min(0).default(3_600_000).describe('A node that took its span less than this long ago moves only in a rebalance that lifts the bottleneck by over 10 % (hysteresis; keep it well above reloadMs: a server warns at start when it is below)'),
     publicName: z.string().max(256).regex(/^[^\u0000-\u001f\u007f]*$/, 'must not contain control characters').default('').describe('Name shown to other operators'),
     heartbeatMs: z.number().int().min(50).default(2000).describe('Heartbeat period (crashes are detected from closed connections, not heartbeats; see README)'),
     maxHeartbeatRate: z.number().positive().default(10).describe('Swarm-wide heartbeats per second to aim for: the period stretches to members/rate seconds in big swarms'),

@@ -20,7 +20,7 @@ import { SNAPSHOT_PROTOCOL } from '../protocols/snapshot/snapshot.ts'
 import { COVERAGE_PROTOCOL } from '../protocols/negotiation/claim-stream.ts'
 import { wireCounter, type WireCounts } from './wire-metrics.ts'
 import { Negotiator } from './negotiator.ts'
-import { mismatchWarner, plannerMismatches, plannerSettingsOf } from './planner-check.ts'
+import { mismatchWarner, plannerConfigWarnings, plannerMismatches, plannerSettingsOf } from './planner-check.ts'
 import type { LogRing } from './api/logs.ts'
 import { createBackend, type PetalsBackend } from '../petals-bridge/index.ts'
 import { natOptionsFor, startReachabilityMonitor, type ReachabilityMonitor } from './reachability/index.ts'
@@ -360,6 +360,7 @@ export async function startNode (opts: NodeOptions): Promise<PetalmeshNode> {
       await negotiator.start()
     }
     if (isServer) {
+      for (const w of plannerConfigWarnings(config.swarm)) log.warn(w)
       const mine = { settings: plannerSettingsOf(config.swarm), replication: config.swarm.replication }
       const warn = mismatchWarner(log)
       membership.on('swarm', (e) => {

@@ -54,3 +54,12 @@ export function nodePlannerMismatches (node: { config: Pick<PetalmeshConfig, 'sw
   if (swarm.role !== 'server') return []
   return plannerMismatches({ settings: plannerSettingsOf(swarm), replication: swarm.replication }, node.membership.view.all())
 }
+
+/** Planner keys that are allowed but probably a mistake; the daemon logs each at start. */
+export function plannerConfigWarnings (swarm: PetalmeshConfig['swarm']): string[] {
+  const out: string[] = []
+  if (swarm.role === 'server' && swarm.planner === 'petalmesh' && swarm.cooldownMs < swarm.reloadMs) {
+    out.push(`swarm.cooldownMs (${swarm.cooldownMs} ms) is below swarm.reloadMs (${swarm.reloadMs} ms): a node may be asked to move again before its last reload has paid off; set cooldownMs well above reloadMs (default 3600000)`)
+  }
+  return out
+}

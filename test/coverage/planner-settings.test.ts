@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest'
 import { Writable } from 'node:stream'
 import pino from 'pino'
 import { PLANNER_REVISION, plannerDifferences, type PlannerSettings } from '../../src/protocols/coverage/index.ts'
-import { mismatchWarner, type PlannerMismatch } from '../../src/node/planner-check.ts'
+import { mismatchWarner, plannerConfigWarnings, type PlannerMismatch } from '../../src/node/planner-check.ts'
+import { validateConfig } from '../../src/node/config.ts'
 
 const mine: PlannerSettings = { revision: PLANNER_REVISION, name: 'petalmesh', settleMs: 1000, minGain: 0.01, reloadMs: 600_000, cooldownMs: 3_600_000 }
 
@@ -39,5 +40,14 @@ describe('mismatch warnings', () => {
     warn([{ ...a, differs: ['cooldownMs 3600000 here, 0 there'] }])
     expect(lines.map(l => [l.peer, l.differs[0]])).toEqual([['A', 'minGain 0.01 here, 0.2 there'], ['B', 'minGain 0.01 here, 0.2 there'], ['A', 'cooldownMs 3600000 here, 0 there']])
     expect(lines[0].msg).toMatch(/plans differently/)
+  })
+})
+
+describe('planner config warnings', () => {
+  it('warn about a cool-down shorter than a reload, on servers only', () => {
+    const swarm = validateConfig({ bootstrap: [] }).swarm
+    expect(plannerConfigWarnings(swarm)).toEqual([])
+    expect(plannerConfigWarnings({ ...swarm, cooldownMs: 0 })).toEqual([expect.stringMatching(/swarm.cooldownMs \(0 ms\) is below swarm.reloadMs \(600000 ms\)/)])
+    expect(plannerConfigWarnings({ ...swarm, cooldownMs: 0, role: 'client' })).toEqual([])
   })
 })
