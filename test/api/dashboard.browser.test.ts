@@ -10,6 +10,7 @@ import { chromium, type Browser, type Page } from 'playwright-core'
 import { startHttpApi, type HttpApi } from '../../src/node/http-api.ts'
 import { startSwarm, type Swarm } from '../../sim/swarm.ts'
 import { BLOCKS, startApiSwarm, type ApiSwarm } from './helpers.ts'
+import { plannerSettingsOf } from '../../src/node/planner-check.ts'
 import { keyAndId, record, signed } from '../membership/helpers.ts'
 
 const CHROMIUM = '/usr/bin/chromium'
@@ -67,6 +68,7 @@ describe.skipIf(!haveChromium)('dashboard in headless Chromium', () => {
     await page.waitForSelector('#route-hops li[data-peer]', { timeout: 10_000 })
     expect(await page.textContent('#kpi-coverage dd')).toBe('100%')
     expect(await page.$$eval('#peers tbody tr', rows => rows.length)).toBe(4)
+    expect(await page.textContent('#self-facts')).toContain('Plannersame as every server in view')
     // The route mode switch and the log panel work.
     await page.click('#route-panel button[data-mode="max-throughput"]')
     await page.waitForSelector('#route-panel button[data-mode="max-throughput"][aria-pressed="true"]')
@@ -74,6 +76,12 @@ describe.skipIf(!haveChromium)('dashboard in headless Chromium', () => {
     await page.click('#logs-details summary')
     await page.waitForFunction(() => (document.querySelector('#logs')?.textContent ?? '').includes('HTTP API listening'), undefined, { timeout: 10_000 })
     await page.screenshot({ path: join(OUT, 'dashboard.png'), fullPage: true })
+
+    // A server that plans differently (here: another minGain) is named under "This node".
+    const odd = s.swarm.nodes[3]
+    await odd.membership.updateSelf({ planner: { ...plannerSettingsOf(odd.config.swarm), minGain: 0.2 } })
+    await page.waitForFunction(() => (document.querySelector('#self-facts')?.textContent ?? '').includes('1 server plans differently'), undefined, { timeout: 10_000 })
+    expect(await page.textContent('#self-facts')).toContain('minGain 0.01 here, 0.2 there')
 
     const victim = s.swarm.nodes[2] // 16:24: blocks 20-23 lose their only server
     const t0 = Date.now()

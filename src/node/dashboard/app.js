@@ -204,6 +204,15 @@
       ['Connections', s.connections + ' (' + s.peers + ' peers)'],
       ['Swarm members', String(s.swarmMembers)]
     ]
+    // Servers that plan differently re-judge each other's claims and make extra moves (README "Keep a
+    // swarm's servers alike"): name the first few and what differs.
+    const odd = Array.isArray(s.plannerMismatches) ? s.plannerMismatches : []
+    if (s.role === 'server') {
+      facts.push(['Planner', odd.length === 0
+        ? 'same as every server in view'
+        : odd.length + (odd.length === 1 ? ' server plans' : ' servers plan') + ' differently: ' +
+          odd.slice(0, 3).map(m => (m.publicName || short(m.peerId)) + ' (' + m.differs.join('; ') + ')').join(', ') + (odd.length > 3 ? ', …' : '')])
+    }
     const dl = $('self-facts')
     dl.replaceChildren(...facts.flatMap(([k, v]) => [el('dt', null, k), el('dd', null, v)]))
     $('self-addrs').replaceChildren(...s.addresses.map(a => el('li', null, a)))
