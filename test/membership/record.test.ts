@@ -58,6 +58,7 @@ describe('node record validation', () => {
     ['long strings', { publicName: 'x'.repeat(300) }, /public name/],
     ['incompatible version', { protocol: 2 }, /incompatible protocol/],
     ['bad petals multiaddr', { petals: { peerId: 'x', multiaddrs: ['not a multiaddr'], torchDtype: '', quantType: '', adapters: [], state: '' } }, /multiaddrs/],
+    ['claim_ms far ahead of the timestamp', { claimMs: Date.now() + 16 * 60_000 }, /claim_ms .* ahead/],
     ['negative planner min_gain', { planner: { ...PLANNER, minGain: -1 } }, /planner settings/],
     ['NaN planner min_gain', { planner: { ...PLANNER, minGain: NaN } }, /planner settings/],
     ['planner cool-down beyond 30 days', { planner: { ...PLANNER, cooldownMs: 31 * 86_400_000 } }, /planner settings/],

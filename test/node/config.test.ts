@@ -69,6 +69,12 @@ describe.concurrent('bad config via the CLI (exit code 2, names key, value and w
     expectRefused(await print(['-c', path]), 'log.level = "loud"', `file:${path}`, 'must be one of "trace", "debug", "info", "warn", "error"')
   })
 
+  it('a settle delay beyond its bound via the environment', async () => {
+    // claim_ms may lie ahead of a record's timestamp by a few settle delays; receivers cap that
+    // (PROTOCOL 6.4), so the delay itself is capped at 5 min.
+    expectRefused(await print([], { PETALMESH_SWARM__SETTLE_MS: '400000' }), 'swarm.settleMs = 400000', 'env:PETALMESH_SWARM__SETTLE_MS', '300000')
+  })
+
   it('bad multiaddr via --listen', async () => {
     expectRefused(await print(['--listen', 'not-a-multiaddr']), 'listen = "not-a-multiaddr"', 'flag:--listen', 'not a valid multiaddr', '/ip4/127.0.0.1/tcp/31400')
   })

@@ -97,7 +97,12 @@ export const LIMITS = {
   /** Planner settings: durations (30 days) and the rebalance gain factor. */
   maxPlannerMs: 30 * 86_400_000,
   maxPlannerGain: 1000,
-  maxPlannerRevision: 1_000_000
+  maxPlannerRevision: 1_000_000,
+  /**
+   * claim_ms may lie ahead of timestamp_ms (a join epoch, rounded up to max(slot, settleMs), plus the
+   * round lead: at most a few minutes with settleMs and heartbeatMs ≤ 5 min), never by more than this.
+   */
+  maxClaimAheadMs: 15 * 60_000
 } as const
 
 const STATE_TO_CODE: Record<NodeState, pb.NodeStateCode> = {
@@ -271,6 +276,7 @@ export function decodeRecord (bytes: Uint8Array, ctx: RecordContext): Result<Nod
   const timestampMs = Number(r.timestampMs)
   if (timestampMs > ctx.now + LIMITS.maxFutureSkewMs) return reject(`timestamp ${timestampMs - ctx.now} ms in the future`)
   if (ctx.allowOld !== true && timestampMs < ctx.now - LIMITS.maxRecordAgeMs) return reject('record too old (replay?)', true)
+  if (r.claimMs > BigInt(timestampMs + LIMITS.maxClaimAheadMs)) return reject(`claim_ms ${Number(r.claimMs) - timestampMs} ms ahead of the record's timestamp (at most ${LIMITS.maxClaimAheadMs})`)
   if (r.tokensTotal > BigInt(Number.MAX_SAFE_INTEGER) || r.tokensSinceLast > r.tokensTotal + 1n) return reject('token counters out of range')
   if (r.replication > LIMITS.maxReplication) return reject('replication out of range')
   const reach = CODE_TO_REACH.get(r.reachability)
