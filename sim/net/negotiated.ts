@@ -145,10 +145,15 @@ export async function runNegotiated (o: NegotiatedOptions): Promise<NetResult> {
     const rep = await waitFor(() => truth(nodes, o.blocks).minReplication >= rEff, timeoutMs, 25)
     result.replicationMs = rep == null ? null : Date.now() - tStart
     await waitFor(() => settled(nodes), timeoutMs, 25)
+    const selfSettledAt = Date.now()
     // A crash or leave comes after convergence: once every view has the commits too (gossip lags
     // them by up to a few heartbeats right after a cold start; a kill inside that window is a kill
     // during the negotiation, where views disagree on who is online and may heal).
-    if (o.scenario === 'crash' || o.scenario === 'leave') await waitFor(() => viewsSettled(nodes), timeoutMs, 25)
+    if (o.scenario === 'crash' || o.scenario === 'leave') {
+      const views = await waitFor(() => viewsSettled(nodes), timeoutMs, 25)
+      // How long the views trailed the nodes' own states (session 9 saw up to 2.3 s in one process).
+      result.extra = { ...result.extra, viewsLagMs: views == null ? null : Date.now() - selfSettledAt }
+    }
     result.converged = cov != null && rep != null
     result.duplicateClaims = extraClaims(nodes)
     // What the extra claims were (a lost claim re-planned, or a heal or move right after joining).
