@@ -1,3 +1,4 @@
+import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import {
   blockLoad, clampSpan, coverCount, coverageReport, effectiveReplication, quantize, rangesBelow, usableLength
@@ -64,6 +65,32 @@ describe('replication where capacity allows', () => {
     expect(coverCount([19, 19, 19], 20)).toBe(1)
     expect(coverCount([5, 5, 5], 20)).toBe(0)
     expect(coverCount([40, 1], 20)).toBe(1)
+  })
+
+  it('finds a second cover the greedy misses (simulator swarm 20 nodes / 48 blocks, seed 14)', () => {
+    // The greedy tops 10 up with the eight smallest (51) and leaves 47; 10+10+8+8+7+5 = 48 and 50 work.
+    const lens = [10, 10, 8, 8, 7, 7, 7, 5, 4, 4, 4, 4, 3, 3, 3, 3, 2, 2, 2, 2]
+    expect(coverCount(lens, 48, 2)).toBe(2)
+    expect(effectiveReplication(lens, 48, 3)).toBeGreaterThanOrEqual(2)
+  })
+
+  it('is exact for two covers (brute force over every split of small sets)', () => {
+    fc.assert(fc.property(
+      fc.integer({ min: 1, max: 30 }),
+      fc.array(fc.integer({ min: 0, max: 30 }), { minLength: 0, maxLength: 11 }),
+      (L, raw) => {
+        const lens = raw.map(x => Math.min(x, L))
+        const M = lens.reduce((a, b) => a + b, 0)
+        let two = false
+        for (let mask = 0; mask < 1 << lens.length && !two; mask++) {
+          let s = 0
+          lens.forEach((x, i) => { if ((mask & (1 << i)) !== 0) s += x })
+          if (s >= L && M - s >= L) two = true
+        }
+        const one = M >= L
+        expect(coverCount(lens, L, 2)).toBe(two ? 2 : one ? 1 : 0)
+      }
+    ), { numRuns: 500, seed: 11 })
   })
 
   it('caps the target at R', () => {
