@@ -26,6 +26,12 @@
 //     them: Σ_{t_i ≥ B/c} m_i ≥ (c + 1)L − M. So B ≤ max(c−1 largest t summed, c · t_(k)), t_(k) the
 //     throughput at which the fastest nodes' lengths first reach (c + 1)L − M. The LP misses this when
 //     capacity is scarce, where fractional placement spreads every node thinly over all blocks.
+//     For c = 2 the exactly-two blocks say more: each holds two servers whose throughputs sum to ≥ B,
+//     on two node-block slots no other block uses, so the M slots (node i contributes m_i copies of
+//     t_i) must hold 3L − M disjoint pairs summing to ≥ B (a relaxation: it allows a node to pair with
+//     itself). The most such pairs a sorted multiset holds is what the two-pointer greedy finds, and it
+//     only falls as B grows: bisect. A placement that uses fewer node-blocks is covered too (fewer
+//     slots, more exactly-two blocks, or c < 2).
 import { usableLength } from './coverage.ts'
 
 export interface BoundNode { capacity: number, throughput: number }
@@ -75,12 +81,35 @@ function countingBound (p: Prepared): number {
   for (let i = p.t.length - 1; i >= 0 && i > p.t.length - c; i--) fewer += p.t[i]
   const need = (c + 1) * p.L - mass
   if (need <= 0) return Infinity
+  let fastest = Infinity
   let len = 0
   for (let i = p.t.length - 1; i >= 0; i--) {
     len += p.m[i]
-    if (len >= need) return Math.max(fewer, c * p.t[i])
+    if (len >= need) { fastest = c * p.t[i]; break }
   }
-  return fewer // unreachable: Σ m ≥ need since need ≤ L ≤ M
+  const pairs = c === 2 ? pairingBound(p, need) : Infinity
+  return Math.max(fewer, Math.min(fastest, pairs))
+}
+
+/** (6) for c = 2: the smallest B (within 1e-9 relative) at which the slots hold fewer than `need` pairs summing to ≥ B. */
+function pairingBound (p: Prepared, need: number): number {
+  const slots: number[] = []
+  for (let i = 0; i < p.t.length; i++) for (let k = 0; k < p.m[i]; k++) slots.push(p.t[i]) // t ascending, so slots are too
+  const pairsAtLeast = (B: number): number => {
+    let i = 0; let j = slots.length - 1; let k = 0
+    while (i < j) {
+      if (slots[i] + slots[j] >= B) { k++; j-- }
+      i++
+    }
+    return k
+  }
+  let lo = 0
+  let hi = 2 * p.t[p.t.length - 1] + 1 // never feasible: no pair sums above twice the fastest
+  for (let it = 0; it < 100 && hi - lo > 1e-9 * hi; it++) {
+    const mid = (lo + hi) / 2
+    if (pairsAtLeast(mid) >= need) lo = mid; else hi = mid
+  }
+  return hi
 }
 
 /** Largest B with B ≤ Σ_i min(t_i, B)·w(m_i), nodes sorted by t ascending. */
