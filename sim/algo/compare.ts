@@ -42,7 +42,6 @@ function median (xs: readonly number[]): number {
 
 const mean = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length
 
-
 function main (): void {
   const { values } = parseArgs({
     options: {

@@ -3,7 +3,7 @@
 // cold-start plan and the best placement a seeded annealing search found, both as bottleneck / bound.
 // With --mip, also the placement MIP solved by HiGHS (mip.ts) within SECONDS, with and without the
 // replication target: its best placement and its proven bound, and the plan against the tighter of
-// the bound (upper-bound.ts: LP relaxation and server counting) and the proven ones.
+// the bound (upper-bound.ts: LP relaxation, server counting and pairing) and the proven ones.
 // --summary prints one line instead: the joint plans' mean and smallest ratio over the seeds, how many
 // are below 0.9, and the time per plan. --crash prints, per seed, what a crash of the simulator's
 // victim costs and what the rebalancer wins back (after-crash.ts). --join replays a one-by-one join
