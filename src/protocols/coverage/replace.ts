@@ -35,14 +35,14 @@ export function * candidateSets (nodes: readonly RoundNode[]): Generator<RoundNo
   }
 }
 
-function minOf (a: Float64Array): number {
+export function minOf (a: Float64Array): number {
   let m = Infinity
   for (let i = 0; i < a.length; i++) if (a[i] < m) m = a[i]
   return m
 }
 
 /** `st` with the spans of `set` taken out, in the given scratch arrays. */
-function withoutSet (st: RoundState, set: readonly RoundNode[], load: Float64Array, cnt: Int32Array): RoundState {
+export function withoutSet (st: RoundState, set: readonly RoundNode[], load: Float64Array, cnt: Int32Array): RoundState {
   load.set(st.load); cnt.set(st.cnt)
   for (const n of set) {
     const s = n.span!
@@ -57,7 +57,7 @@ function withoutSet (st: RoundState, set: readonly RoundNode[], load: Float64Arr
  * The highest target is exact: feasibility only falls as the target rises, so a binary search over
  * whole units finds it (loads are sums of whole quantised throughputs).
  */
-function replaceSet (without: RoundState, set: readonly RoundNode[], target: number, bound: number): Int32Array | null {
+export function replaceSet (without: RoundState, set: readonly RoundNode[], target: number, bound: number): Int32Array | null {
   if (!mayReach(without, set, target)) return null
   let best = placeSmallSet(without, set, target)
   if (best == null) return null

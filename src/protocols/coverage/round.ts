@@ -1,11 +1,15 @@
 // One planning round: classify the view, then (1) place pending nodes jointly, (2) heal what is still
-// missing, (3) rebalance only if the swarm is otherwise quiet. Claims validation (claims.ts) re-runs the
-// same round on a rolled-back view, so everything that decides a claim must live here.
+// missing (by re-placing a few nodes when no spare or donor can), (3) rebalance only if the swarm is
+// otherwise quiet. Claims validation (claims.ts) re-runs the same round on a rolled-back view, so
+// everything that decides a claim must live here.
 import type { Span } from '../types.ts'
 import { assignPool } from './assign.ts'
 import { clampSpan, effectiveReplication, quantize, usableLength } from './coverage.ts'
 import { planHeal, type PlannedMove } from './heal.ts'
 import { planRebalance } from './rebalance.ts'
+import { planRepair } from './repair.ts'
+import { replacementOrder } from './replace.ts'
+import { canonicalCompare } from './order.ts'
 import { newRoundState, type RoundNode, type RoundState } from './round-state.ts'
 import type { CoverageParams, PlanMember } from './types.ts'
 import { capacityBoundOf } from './upper-bound.ts'
@@ -137,12 +141,18 @@ export function planRound (ctx: RoundContext, fixed: readonly RoundNode[], pool:
   if (quiet && pool.length === 0 && heals.length === 0) {
     let deficit = false
     for (let b = 0; b < L && !deficit; b++) if (st.cnt[b] < rEff) deficit = true
+    const locked = new Uint8Array(L)
+    for (const n of fixed) {
+      if (n.state !== 'online' && n.span != null) for (let b = n.span.start; b < n.span.end; b++) locked[b] = 1
+    }
     if (!deficit) {
-      const locked = new Uint8Array(L)
-      for (const n of fixed) {
-        if (n.state !== 'online' && n.span != null) for (let b = n.span.start; b < n.span.end; b++) locked[b] = 1
-      }
       moves = planRebalance(st, fixed, { params, now, bound: tau, locked })
+    } else if (!locked.some(x => x !== 0)) {
+      // Below the target and nothing heal.ts can do: re-place a few nodes (repair.ts). One set at a
+      // time, as with re-placements: nothing may be loading anywhere. Repairs are heals to everyone
+      // else (they restore replication), so they go out with that reason.
+      const eligible = replacementOrder(fixed.filter(n => n.state === 'online' && n.span != null && n.len > 0 && n.len < L), canonicalCompare)
+      heals.push(...planRepair(st, eligible, { params, bound: tau }))
     }
   }
   return { joins, heals, moves, state: st }
