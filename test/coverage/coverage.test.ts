@@ -93,6 +93,34 @@ describe('replication where capacity allows', () => {
     ), { numRuns: 500, seed: 11 })
   })
 
+  it('is exact for three covers (brute force over every split of small sets)', () => {
+    let threes = 0
+    fc.assert(fc.property(
+      fc.integer({ min: 1, max: 24 }),
+      fc.array(fc.integer({ min: 0, max: 24 }), { minLength: 0, maxLength: 9 }),
+      (L, raw) => {
+        const lens = raw.map(x => Math.min(x, L))
+        // Every assignment of each length to one of three groups: the most groups reaching L.
+        let best = 0
+        for (let code = 0; code < 3 ** lens.length && best < 3; code++) {
+          const sums = [0, 0, 0]
+          let c = code
+          for (const x of lens) { sums[c % 3] += x; c = Math.floor(c / 3) }
+          best = Math.max(best, sums.filter(v => v >= L).length)
+        }
+        if (best === 3) threes++
+        expect(coverCount(lens, L, 3)).toBe(best)
+      }
+    ), { numRuns: 500, seed: 12 })
+    expect(threes).toBeGreaterThan(50) // the property reaches the three-cover case
+  })
+
+  it('finds the third cover the greedy misses', () => {
+    // L = 12, M = 37. The two-ended greedy takes 10+2, then 7+3+4 (overshooting by 2), and 6+5 is
+    // short: two covers. Three groups exist: 10+2, 7+5, 6+4+3.
+    expect(coverCount([10, 7, 6, 5, 4, 3, 2], 12, 3)).toBe(3)
+  })
+
   it('caps the target at R', () => {
     expect(effectiveReplication([80, 80, 80, 80], 80, 2)).toBe(2)
     expect(effectiveReplication([80, 10], 80, 2)).toBe(1)

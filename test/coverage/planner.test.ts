@@ -105,6 +105,22 @@ describe('simultaneous starters', () => {
   })
 })
 
+describe('replication 3 where capacities allow exactly three covers', () => {
+  // The simulator's 12-node / 24-block swarms, seeds 17 and 30: their lengths split into three
+  // groups of ≥ 24 blocks only one way or few, which the two-ended greedy count missed (it said
+  // two), and whose greedy placement falls short of three servers somewhere; the deficit sweep,
+  // run from a zero floor when the greedy is short of replicas, finds the triple cover.
+  for (const seed of [17, 30]) {
+    it(`seed ${seed}: every block gets three servers`, async () => {
+      const { heterogeneous } = await import('../../sim/net/negotiated.ts')
+      const ms = heterogeneous(seed, 12).map((n, i) => member(`n${String(i).padStart(2, '0')}`, n.capacity, n.throughput))
+      expect(effectiveReplication(ms.map(m => usableLength(m.capacity, 24)), 24, 3)).toBe(3)
+      const plan = planSwarm({ totalBlocks: 24, replication: 3, members: ms, now: 10_000 })
+      expect(coverageReport(24, applyPlan(ms, plan.decisions), 3).minReplicas).toBe(3)
+    })
+  }
+})
+
 describe('determinism', () => {
   it('the same view in any order gives the same decisions', () => {
     const ms: PlanMember[] = [

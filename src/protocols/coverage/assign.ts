@@ -143,7 +143,7 @@ export function assignPool (st: RoundState, pool: readonly RoundNode[], polishPa
     const q = quality(trial)
     if (best == null || lexLess(q, best.q)) best = { placed, q }
   }
-  const lifted = best!.q[0] === 0 && best!.q[1] === 0 ? liftPlacement(st, nodes, best!) : null
+  const lifted = best!.q[0] === 0 ? liftPlacement(st, nodes, best!) : null
   if (lifted != null) best = lifted
   for (const n of nodes) {
     const span = best!.placed.get(n.peerId)
@@ -153,8 +153,9 @@ export function assignPool (st: RoundState, pool: readonly RoundNode[], polishPa
 }
 
 /**
- * Lifts a placement that already covers every block at `rEff`: the deficit sweep (deficit-sweep.ts)
- * finds the highest bottleneck it can meet with the pool, the nodes it did not need placed greedily on
+ * Lifts a placement that covers every block (at `rEff` or not): the deficit sweep (deficit-sweep.ts)
+ * finds the highest bottleneck it can meet with the pool at `rEff` servers everywhere (a tight triple
+ * cover, say, that the greedy misses), the nodes it did not need placed greedily on
  * top (first order above); the better of that and `greedy` then goes through the re-placement local
  * search (replace.ts), which also makes the plan a point the rebalancer finds nothing to improve on.
  * Returns the result if its quality beats `greedy`'s, else null.
@@ -191,7 +192,8 @@ function sweepKey (st: RoundState, canonical: readonly RoundNode[], greedy: Plac
 
 function liftUncached (st: RoundState, canonical: readonly RoundNode[], greedy: Placement): Placement | null {
   let placed = greedy.placed
-  const sweep = liftBottleneck(st, canonical, -greedy.q[2], st.tau)
+  // A greedy result short of replicas is no floor: the sweep then looks for any placement meeting rEff.
+  const sweep = liftBottleneck(st, canonical, greedy.q[1] === 0 ? -greedy.q[2] : 0, st.tau)
   if (sweep != null) {
     const swept = new Map<string, Span>()
     const trial = copyState(st)

@@ -91,7 +91,8 @@ export function minOf (a: ArrayLike<number>): number {
  * spans covers the line iff its lengths sum to ≥ L, so this is bin covering; we use the two-ended greedy
  * (largest first, topped up with the smallest), a lower estimate that is exact in the common cases, and
  * when it finds one cover and the cap allows two, an exact test for two (twoCovers): the greedy missed
- * a second cover in about 1 of 70 of the simulator's tight swarms, which then planned for one replica.
+ * a second cover in about 1 of 70 of the simulator's tight swarms, which then planned for one replica;
+ * likewise from two to three (threeCovers). Beyond three covers it stays a lower estimate.
  */
 export function coverCount (lengths: ArrayLike<number>, totalBlocks: number, cap = Infinity): number {
   if (totalBlocks <= 0) return 0
@@ -106,7 +107,8 @@ export function coverCount (lengths: ArrayLike<number>, totalBlocks: number, cap
     if (sum < totalBlocks) break
     k++
   }
-  if (k === 1 && cap >= 2 && twoCovers(a, totalBlocks)) return 2
+  if (k === 1 && cap >= 2 && twoCovers(a, totalBlocks)) k = 2
+  if (k === 2 && cap >= 3 && threeCovers(a, totalBlocks)) k = 3
   return k
 }
 
@@ -128,6 +130,42 @@ function twoCovers (lengths: ArrayLike<number>, totalBlocks: number): boolean {
     for (let s = 2 * L - 1 - len; s >= 0; s--) if (reach[s] === 1) reach[s + len] = 1
   }
   for (let s = L; s <= Math.min(2 * L - 1, mass - L); s++) if (reach[s] === 1) return true
+  return false
+}
+
+/**
+ * Whether the lengths split into three groups of sum ≥ L each. As for two: the first two groups can
+ * be shrunk to sums in [L, 2L) (what they drop joins the third), so it suffices that two disjoint
+ * subsets have sums s1, s2 in [L, 2L) with s1 + s2 ≤ M − L. Subset-sum pairs below 2L, one bit row
+ * per s1 (O(n · L) row operations on 2L-bit rows).
+ */
+function threeCovers (lengths: ArrayLike<number>, totalBlocks: number): boolean {
+  const L = Math.floor(totalBlocks)
+  let mass = 0
+  for (let i = 0; i < lengths.length; i++) mass += Math.floor(lengths[i])
+  if (mass < 3 * L) return false
+  const W = 2 * L
+  const mask = (1n << BigInt(W)) - 1n
+  const rows: bigint[] = new Array<bigint>(W).fill(0n)
+  rows[0] = 1n
+  for (let i = 0; i < lengths.length; i++) {
+    const len = Math.floor(lengths[i])
+    if (len <= 0) continue
+    const shift = BigInt(len)
+    // Descending s1, and each row's update from its old value: every length joins at most one group.
+    for (let s1 = W - 1; s1 >= 0; s1--) {
+      const r = rows[s1]
+      if (r === 0n) continue
+      if (s1 + len < W) rows[s1 + len] |= r
+      rows[s1] |= (r << shift) & mask
+    }
+  }
+  for (let s1 = L; s1 < W; s1++) {
+    const hi = Math.min(W - 1, mass - L - s1)
+    if (hi < L) continue
+    const window = (1n << BigInt(hi - L + 1)) - 1n
+    if (((rows[s1] >> BigInt(L)) & window) !== 0n) return true
+  }
   return false
 }
 

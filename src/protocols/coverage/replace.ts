@@ -187,9 +187,10 @@ export function planReplacement (st: RoundState, eligible: readonly RoundNode[],
 }
 
 /**
- * Local search on a placement that meets rEff everywhere: re-place the first candidate set (in
+ * Local search on a placement with no hole: re-place the first candidate set (in
  * candidateSets order over `nodes`, which must be in replacementOrder and carry their current spans)
- * whose re-placement raises the bottleneck, and start over, at most REPLACE_STEPS times. `st` (which
+ * whose re-placement raises the bottleneck with rEff servers on every block (on a placement short of
+ * replicas, only sets that also restore them count), and start over, at most REPLACE_STEPS times. `st` (which
  * includes the nodes' spans) is updated; returns the new spans of the nodes that changed.
  */
 export function improveByReplacement (st: RoundState, nodes: readonly RoundNode[], bound: number): Map<string, Span> {
