@@ -1,6 +1,9 @@
 // Small builders shared by the coverage tests.
 import type { PlanMember } from '../../src/protocols/coverage/index.ts'
+import { addSpan, newRoundState, type RoundNode, type RoundState } from '../../src/protocols/coverage/round-state.ts'
 import type { NodeState, Span } from '../../src/protocols/types.ts'
+import type { PlannedMove } from '../../src/protocols/coverage/heal.ts'
+import { expect } from 'vitest'
 import { rngFrom } from '../../sim/algo/rng.ts'
 
 export function member (peerId: string, capacity: number, throughput: number, state: NodeState = 'joining', span: Span | null = null, since = 0): PlanMember {
@@ -44,4 +47,36 @@ export function applyPlan (members: readonly PlanMember[], decisions: Map<string
     if (d?.action === 'serve' && d.span != null) return { ...m, state: 'online' as const, span: d.span, since: -Infinity }
     return m
   })
+}
+
+/** An online round node `n<i>` serving len blocks from `start` (capacity = len, throughput = tq). */
+export function servingNode (i: number, len: number, tq: number, start: number): RoundNode {
+  return { peerId: `n${i}`, capacity: len, throughput: tq, len, tq, state: 'online', span: { start, end: start + len }, since: 0 }
+}
+
+/** Per-block counts and loads of `nodes`' spans (water level out of the way). */
+export function roundStateOf (L: number, rEff: number, nodes: readonly RoundNode[]): RoundState {
+  const st = newRoundState(L, rEff, 1e9)
+  for (const n of nodes) addSpan(st, n.span!, n.tq, 1)
+  return st
+}
+
+/**
+ * Checks a planned move set against the nodes it moves (distinct nodes, each leaving its current span
+ * for another start in range, of its own length) and takes their old spans out of `st`. Returns the
+ * nodes by id.
+ */
+export function expectMoveSet (moves: readonly PlannedMove[], nodes: readonly RoundNode[], L: number, st: RoundState): Map<string, RoundNode> {
+  expect(new Set(moves.map(m => m.peerId)).size).toBe(moves.length)
+  const byId = new Map(nodes.map(n => [n.peerId, n]))
+  for (const m of moves) {
+    const n = byId.get(m.peerId)!
+    expect(m.from).toEqual(n.span)
+    expect(m.span.end - m.span.start).toBe(n.len)
+    expect(m.span.start).toBeGreaterThanOrEqual(0)
+    expect(m.span.end).toBeLessThanOrEqual(L)
+    expect(m.span.start).not.toBe(n.span!.start)
+    addSpan(st, n.span!, n.tq, -1)
+  }
+  return byId
 }

@@ -5,21 +5,13 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { planRepair } from '../../src/protocols/coverage/repair.ts'
 import { replacementOrder } from '../../src/protocols/coverage/replace.ts'
-import { addSpan, newRoundState, type RoundNode, type RoundState } from '../../src/protocols/coverage/round-state.ts'
+import { addSpan, type RoundNode, type RoundState } from '../../src/protocols/coverage/round-state.ts'
 import { canonicalCompare } from '../../src/protocols/coverage/order.ts'
 import { planSwarm } from '../../src/protocols/coverage/index.ts'
 import { afterCrash } from '../../sim/bound/after-crash.ts'
 import { heterogeneous } from '../../sim/net/negotiated.ts'
-import { online } from './helpers.ts'
+import { expectMoveSet, online, roundStateOf, servingNode } from './helpers.ts'
 
-const node = (i: number, len: number, tq: number, start: number): RoundNode =>
-  ({ peerId: `n${i}`, capacity: len, throughput: tq, len, tq, state: 'online', span: { start, end: start + len }, since: 0 })
-
-function stateOf (L: number, rEff: number, nodes: readonly RoundNode[]): RoundState {
-  const st = newRoundState(L, rEff, 1e9)
-  for (const n of nodes) addSpan(st, n.span!, n.tq, 1)
-  return st
-}
 
 const minLoad = (load: ArrayLike<number>): number => Math.min(...Array.from(load))
 
@@ -69,16 +61,16 @@ const deficitLayout = fc.record({
   nodes: fc.array(fc.record({ len: fc.integer({ min: 1, max: 5 }), tq: fc.integer({ min: 1, max: 9 }), at: fc.nat() }), { minLength: 2, maxLength: 7 }),
   reloadShare: fc.constantFrom(0, 0.1, 0.5)
 }).map(({ L, extra, nodes, reloadShare }) => {
-  const ns = nodes.map((n, i) => { const len = Math.min(n.len, L - 1); return node(i, len, n.tq, n.at % (L - len + 1)) })
-  const fewest = Math.min(...Array.from(stateOf(L, 1, ns).cnt))
+  const ns = nodes.map((n, i) => { const len = Math.min(n.len, L - 1); return servingNode(i, len, n.tq, n.at % (L - len + 1)) })
+  const fewest = Math.min(...Array.from(roundStateOf(L, 1, ns).cnt))
   return { L, rEff: fewest + extra, fewest, nodes: ns, reloadShare }
 }).filter(x => x.fewest >= 1) // repair runs on a covered swarm (holes are heal.ts's first job)
 
 describe('planRepair', () => {
   it('restores the target whenever up to three nodes can, with the best amortised bottleneck (brute force)', () => {
     fc.assert(fc.property(deficitLayout, ({ L, rEff, nodes, reloadShare }) => {
-      const st = stateOf(L, rEff, nodes)
-      const before = stateOf(L, rEff, nodes)
+      const st = roundStateOf(L, rEff, nodes)
+      const before = roundStateOf(L, rEff, nodes)
       const params = { reloadMs: reloadShare * 1000, horizonMs: 1000, maxMoves: 64 }
       const moves = planRepair(st, replacementOrder(nodes, canonicalCompare), { params, bound: 1e9 })
       const best = bestRepairScore(before, nodes, reloadShare)
@@ -88,18 +80,8 @@ describe('planRepair', () => {
         return
       }
       expect(moves.length).toBeLessThanOrEqual(3)
-      expect(new Set(moves.map(m => m.peerId)).size).toBe(moves.length)
-      const byId = new Map(nodes.map(n => [n.peerId, n]))
-      const check = stateOf(L, rEff, nodes)
-      for (const m of moves) {
-        const n = byId.get(m.peerId)!
-        expect(m.from).toEqual(n.span)
-        expect(m.span.end - m.span.start).toBe(n.len)
-        expect(m.span.start).toBeGreaterThanOrEqual(0)
-        expect(m.span.end).toBeLessThanOrEqual(L)
-        expect(m.span.start).not.toBe(n.span!.start)
-        addSpan(check, n.span!, n.tq, -1)
-      }
+      const check = roundStateOf(L, rEff, nodes)
+      const byId = expectMoveSet(moves, nodes, L, check)
       // While the set reloads: no block loses its last server, nor falls below target − 1.
       for (let b = 0; b < L; b++) expect(check.cnt[b]).toBeGreaterThanOrEqual(Math.max(1, Math.min(rEff - 1, before.cnt[b])))
       const during = minLoad(check.load)

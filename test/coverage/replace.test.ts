@@ -10,17 +10,10 @@ import { canonicalCompare } from '../../src/protocols/coverage/order.ts'
 import { planSwarm, resolveParams, type PlanMember } from '../../src/protocols/coverage/index.ts'
 import { heterogeneous } from '../../sim/net/negotiated.ts'
 import { afterCrash } from '../../sim/bound/after-crash.ts'
+import { expectMoveSet, roundStateOf, servingNode } from './helpers.ts'
 
 const HOUR = 3_600_000
 
-const node = (i: number, len: number, tq: number, start: number): RoundNode =>
-  ({ peerId: `n${i}`, capacity: len, throughput: tq, len, tq, state: 'online', span: { start, end: start + len }, since: 0 })
-
-function stateOf (L: number, rEff: number, nodes: readonly RoundNode[]): RoundState {
-  const st = newRoundState(L, rEff, 1e9)
-  for (const n of nodes) addSpan(st, n.span!, n.tq, 1)
-  return st
-}
 
 const minLoad = (load: ArrayLike<number>): number => Math.min(...Array.from(load))
 
@@ -84,32 +77,22 @@ const layout = fc.record({
   minGain: fc.constantFrom(0, 0.01, 0.2),
   reloadShare: fc.constantFrom(0, 0.1, 0.5)
 }).map(({ L, rEff, nodes, minGain, reloadShare }) => {
-  const ns = nodes.map((n, i) => { const len = Math.min(n.len, L - 1); return node(i, len, n.tq, n.at % (L - len + 1)) })
-  const fewest = Math.min(...Array.from(stateOf(L, 1, ns).cnt))
+  const ns = nodes.map((n, i) => { const len = Math.min(n.len, L - 1); return servingNode(i, len, n.tq, n.at % (L - len + 1)) })
+  const fewest = Math.min(...Array.from(roundStateOf(L, 1, ns).cnt))
   return { L, rEff: Math.max(1, Math.min(rEff, fewest)), fewest, nodes: ns, params: { minGain, reloadMs: reloadShare * 1000, horizonMs: 1000, maxMoves: 64 } }
 }).filter(x => x.fewest >= 1) // the rebalancer only runs on a covered swarm
 
 describe('planReplacement', () => {
   it('finds a paying move of up to three nodes exactly when one exists, and every move it returns is one (brute force)', () => {
     fc.assert(fc.property(layout, ({ L, rEff, nodes, params }) => {
-      const st = stateOf(L, rEff, nodes)
+      const st = roundStateOf(L, rEff, nodes)
       const order = replacementOrder(nodes, canonicalCompare)
       const moves = planReplacement(st, order, { params, bound: 1e9 })
       expect(moves.length > 0).toBe(anyPayingMove(st, nodes, params, 3))
       if (moves.length === 0) return
       // The returned set: distinct nodes, each really moving, spans in range and of the node's length.
-      const byId = new Map(nodes.map(n => [n.peerId, n]))
       const after = newRoundState(L, rEff, 1e9); after.load.set(st.load); after.cnt.set(st.cnt)
-      for (const m of moves) {
-        const n = byId.get(m.peerId)!
-        expect(m.from).toEqual(n.span)
-        expect(m.span.end - m.span.start).toBe(n.len)
-        expect(m.span.start).toBeGreaterThanOrEqual(0)
-        expect(m.span.end).toBeLessThanOrEqual(L)
-        expect(m.span.start).not.toBe(n.span!.start)
-        addSpan(after, n.span!, n.tq, -1)
-      }
-      expect(new Set(moves.map(m => m.peerId)).size).toBe(moves.length)
+      const byId = expectMoveSet(moves, nodes, L, after)
       const during = minLoad(after.load)
       for (let b = 0; b < L; b++) expect(after.cnt[b]).toBeGreaterThanOrEqual(Math.max(1, Math.min(rEff - 1, st.cnt[b])))
       for (const m of moves) addSpan(after, m.span, byId.get(m.peerId)!.tq, 1)
@@ -121,8 +104,8 @@ describe('planReplacement', () => {
   it('keeps a replica while the movers reload: the last server of a block never leaves it', () => {
     // Blocks 0-3: A (fast) serves 0-1 alone, B and C share 2-3. Moving A to 2-3 would raise nothing and
     // leave 0-1 empty; with rEff 1 nobody may empty a block, so no move, however large the reward.
-    const nodes = [node(0, 2, 100, 0), node(1, 2, 1, 2), node(2, 2, 1, 2)]
-    const st = stateOf(4, 1, nodes)
+    const nodes = [servingNode(0, 2, 100, 0), servingNode(1, 2, 1, 2), servingNode(2, 2, 1, 2)]
+    const st = roundStateOf(4, 1, nodes)
     expect(planReplacement(st, nodes, { params: { minGain: 0, reloadMs: 0, horizonMs: 1000, maxMoves: 64 }, bound: 1e9 })).toEqual([])
   })
 
@@ -130,9 +113,9 @@ describe('planReplacement', () => {
     // Blocks 0-2, rEff 3. P and Q (fast) serve 0-1, R serves 1-2, three more sit on block 0 and two
     // on block 2, the bottleneck. Moving both P and Q to 1-2 would leave block 1 only R while they
     // reload: whatever set moves, P and Q are not both in it, and every block keeps two servers.
-    const nodes = [node(0, 2, 10, 0), node(1, 2, 10, 0), node(2, 2, 1, 1), node(3, 1, 10, 0), node(4, 1, 10, 0),
-      node(5, 1, 10, 0), node(6, 1, 1, 2), node(7, 1, 1, 2)]
-    const st = stateOf(3, 3, nodes)
+    const nodes = [servingNode(0, 2, 10, 0), servingNode(1, 2, 10, 0), servingNode(2, 2, 1, 1), servingNode(3, 1, 10, 0), servingNode(4, 1, 10, 0),
+      servingNode(5, 1, 10, 0), servingNode(6, 1, 1, 2), servingNode(7, 1, 1, 2)]
+    const st = roundStateOf(3, 3, nodes)
     const moves = planReplacement(st, replacementOrder(nodes, canonicalCompare), { params: { minGain: 0.01, reloadMs: 0, horizonMs: 1000, maxMoves: 64 }, bound: 1e9 })
     expect(moves.length).toBeGreaterThan(0)
     const ids = moves.map(m => m.peerId)
@@ -144,7 +127,7 @@ describe('planReplacement', () => {
 
   it('does not move more nodes than maxMoves', () => {
     fc.assert(fc.property(layout, fc.integer({ min: 1, max: 2 }), ({ L, rEff, nodes, params }, maxMoves) => {
-      const st = stateOf(L, rEff, nodes)
+      const st = roundStateOf(L, rEff, nodes)
       const moves = planReplacement(st, replacementOrder(nodes, canonicalCompare), { params: { ...params, maxMoves }, bound: 1e9 })
       expect(moves.length).toBeLessThanOrEqual(maxMoves)
     }), { numRuns: 200, seed: 3 })
@@ -184,7 +167,7 @@ describe('rebalancing after a crash', () => {
     const c2 = afterCrash(nodes, 48, 2, 3)
     expect(c2).toEqual(c1)
     const st = newRoundState(8, 1, 1e9)
-    const ns = [node(0, 4, 10, 0), node(1, 4, 10, 0), node(2, 4, 3, 4), node(3, 2, 5, 2)]
+    const ns = [servingNode(0, 4, 10, 0), servingNode(1, 4, 10, 0), servingNode(2, 4, 3, 4), servingNode(3, 2, 5, 2)]
     for (const n of ns) addSpan(st, n.span!, n.tq, 1)
     const opts = { params: resolveParams({ minGain: 0.01, cooldownMs: 0 }), now: HOUR, bound: 1e9, locked: new Uint8Array(8) }
     const a = planRebalance({ ...st, load: Float64Array.from(st.load), cnt: Int32Array.from(st.cnt) }, ns, opts)
@@ -197,12 +180,12 @@ describe('rebalancing after a crash', () => {
 describe('improveByReplacement', () => {
   it('never lowers the bottleneck, keeps rEff, and stops where no set of up to three can raise it (brute force)', () => {
     fc.assert(fc.property(layout, ({ L, rEff, nodes }) => {
-      const st = stateOf(L, rEff, nodes)
+      const st = roundStateOf(L, rEff, nodes)
       const before = minLoad(st.load)
       const order = replacementOrder(nodes, canonicalCompare)
       const changed = improveByReplacement(st, order, 1e9)
       const placed = nodes.map(n => ({ ...n, span: changed.get(n.peerId) ?? n.span }))
-      const check = stateOf(L, rEff, placed)
+      const check = roundStateOf(L, rEff, placed)
       expect(Array.from(st.load)).toEqual(Array.from(check.load)) // st was updated to match
       expect(minLoad(st.load)).toBeGreaterThanOrEqual(before)
       for (let b = 0; b < L; b++) expect(st.cnt[b]).toBeGreaterThanOrEqual(rEff)

@@ -9,7 +9,7 @@
 // - among qualifying sets, the best amortised bottleneck wins, then the smaller set.
 // Deterministic (fixed candidate order, exact searches), so every node plans the same repair.
 import type { PlannedMove } from './heal.ts'
-import { candidateSets, minOf, replaceSet, withoutSet } from './replace.ts'
+import { candidateSets, keepsServersWhileReloading, minOf, replaceSet, withoutSet } from './replace.ts'
 import { addSpan, type RoundNode, type RoundState } from './round-state.ts'
 import type { CoverageParams } from './types.ts'
 
@@ -35,9 +35,7 @@ export function planRepair (st: RoundState, eligible: readonly RoundNode[], opts
   for (const set of candidateSets(eligible)) {
     if (set.length > params.maxMoves) continue
     const without = withoutSet(st, set, load, cnt)
-    let thin = false
-    for (let b = 0; b < L && !thin; b++) if (cnt[b] < Math.max(1, Math.min(st.rEff - 1, st.cnt[b]))) thin = true
-    if (thin) continue
+    if (!keepsServersWhileReloading(st, without)) continue
     const during = minOf(load)
     // Any positive bottleneck with the target met everywhere, lifted as high as the set allows.
     const starts = replaceSet(without, set, 1, opts.bound)

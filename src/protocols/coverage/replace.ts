@@ -52,6 +52,15 @@ export function withoutSet (st: RoundState, set: readonly RoundNode[], load: Flo
 }
 
 /**
+ * Whether the per-block server counts left while a set reloads (`without`) are allowed: a block may
+ * lose one replica for the reload, never its last server (≥ max(1, min(rEff − 1, servers now))).
+ */
+export function keepsServersWhileReloading (st: RoundState, without: RoundState): boolean {
+  for (let b = 0; b < st.L; b++) if (without.cnt[b] < Math.max(1, Math.min(st.rEff - 1, st.cnt[b]))) return false
+  return true
+}
+
+/**
  * Start blocks for `set` on `without` meeting `target` everywhere (≥ target load and ≥ rEff servers
  * on every block), lifted to the highest such target up to `bound`; null if `target` is out of reach.
  * The highest target is exact: feasibility only falls as the target rises, so a binary search over
@@ -157,9 +166,7 @@ export function planReplacement (st: RoundState, eligible: readonly RoundNode[],
   for (const set of candidateSets(eligible)) {
     if (set.length > params.maxMoves) continue
     const without = withoutSet(st, set, load, cnt)
-    let thin = false
-    for (let b = 0; b < L && !thin; b++) if (cnt[b] < Math.max(1, Math.min(st.rEff - 1, st.cnt[b]))) thin = true
-    if (thin) continue
+    if (!keepsServersWhileReloading(st, without)) continue
     const during = minOf(load)
     const gain = opts.cooling != null && set.some(opts.cooling) ? Math.max(params.minGain, params.cooldownGain ?? Infinity) : params.minGain
     if (!Number.isFinite(gain)) continue
