@@ -23,6 +23,10 @@ export interface AfterCrash {
   /** After the rebalancer's moves (clock past cooldownMs), / the survivors' bound. */
   rebalanced: number
   rebalanceMoves: number
+  /** The layout it ends with (the survivors, online). */
+  final: PlanMember[]
+  /** The survivors' upper bound (quantised throughput units as given). */
+  bound: number
 }
 
 const HOUR = 3_600_000
@@ -72,7 +76,7 @@ export function afterCrash (nodes: readonly SearchNode[], L: number, R: number, 
   const healed = minLoad(members, L) / bound
   const s = settleInsideCooldown(members, L, R, now, maxSteps)
   const r = rebalanceAfterCooldown(s.members, L, R, s.now, maxSteps)
-  return { plan, healed, healMoves, settled: minLoad(s.members, L) / bound, settleMoves: s.moves, rebalanced: minLoad(r.members, L) / bound, rebalanceMoves: r.moves }
+  return { plan, healed, healMoves, settled: minLoad(s.members, L) / bound, settleMoves: s.moves, rebalanced: minLoad(r.members, L) / bound, rebalanceMoves: r.moves, final: r.members, bound }
 }
 
 /**

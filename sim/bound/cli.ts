@@ -1,4 +1,5 @@
 // npx tsx sim/bound/cli.ts [--nodes 20] [--blocks 48] [--seeds 1-6] [--iterations 200000] [--restarts 3] [--mip SECONDS]
+//   [--replication 2] [--summary | --crash | --migrate | --join]
 // For each seed's heterogeneous swarm (the one `npm run sim` negotiates), prints the planner's joint
 // cold-start plan and the best placement a seeded annealing search found, both as bottleneck / bound.
 // With --mip, also the placement MIP solved by HiGHS (mip.ts) within SECONDS, with and without the
@@ -6,14 +7,17 @@
 // the bound (upper-bound.ts: LP relaxation, server counting and pairing) and the proven ones.
 // --summary prints one line instead: the joint plans' mean and smallest ratio over the seeds, how many
 // are below 0.9, and the time per plan. --crash prints, per seed, what a crash of the simulator's
-// victim costs and what the rebalancer wins back (after-crash.ts). --join replays a one-by-one join
+// victim costs and what the rebalancer wins back (after-crash.ts). --migrate takes the layout the
+// crash replay ends with and measures a migration to the survivors' joint plan in waves that never
+// uncover a block (migrate.ts; petalmesh does not do this). --join replays a one-by-one join
 // for both planners and the rebalancing after it (after-join.ts).
 import { parseArgs } from 'node:util'
 import { crashVictimIndex, heterogeneous } from '../net/negotiated.ts'
 import { effectiveReplication, upperBound, usableLength } from '../../src/protocols/coverage/index.ts'
 import { anneal, jointPlan, quality } from './best-known.ts'
 import { solvePlacementMip } from './mip.ts'
-import { afterCrash } from './after-crash.ts'
+import { afterCrash, layoutStats } from './after-crash.ts'
+import { migrationWaves } from './migrate.ts'
 import { afterJoin } from './after-join.ts'
 
 function int (name: string, v: string, min: number): number {
@@ -23,7 +27,7 @@ function int (name: string, v: string, min: number): number {
 }
 
 try {
-  const { values } = parseArgs({ options: { nodes: { type: 'string', default: '20' }, blocks: { type: 'string', default: '48' }, seeds: { type: 'string', default: '1-6' }, iterations: { type: 'string', default: '200000' }, restarts: { type: 'string', default: '3' }, replication: { type: 'string', default: '2' }, mip: { type: 'string' }, summary: { type: 'boolean', default: false }, crash: { type: 'boolean', default: false }, join: { type: 'boolean', default: false } } })
+  const { values } = parseArgs({ options: { nodes: { type: 'string', default: '20' }, blocks: { type: 'string', default: '48' }, seeds: { type: 'string', default: '1-6' }, iterations: { type: 'string', default: '200000' }, restarts: { type: 'string', default: '3' }, replication: { type: 'string', default: '2' }, mip: { type: 'string' }, summary: { type: 'boolean', default: false }, crash: { type: 'boolean', default: false }, migrate: { type: 'boolean', default: false }, join: { type: 'boolean', default: false } } })
   const N = int('nodes', values.nodes, 1); const L = int('blocks', values.blocks, 1); const R = int('replication', values.replication, 1)
   const [a, b] = values.seeds.split('-').map(s => int('seeds', s, 0))
   const iterations = int('iterations', values.iterations, 0); const restarts = int('restarts', values.restarts, 1)
@@ -53,6 +57,18 @@ try {
       const victim = crashVictimIndex(seed, N)
       const c = afterCrash(nodes, L, R, victim)
       console.log(`| ${seed} | ${victim} | ${c.plan.toFixed(3)} | ${c.healed.toFixed(3)} (${c.healMoves}) | ${c.settled.toFixed(3)} (${c.settleMoves}) | ${c.rebalanced.toFixed(3)} (${c.rebalanceMoves}) |`)
+    }
+    process.exit(0)
+  }
+  if (values.migrate) {
+    console.log('| seed | after crash + rebalance (fewest servers) | survivors\' joint plan (fewest servers) | nodes to move | waves: moves, bottleneck while reloading → after, blocks below R after |')
+    console.log('|---|---|---|---|---|')
+    for (let seed = a; seed <= (b ?? a); seed++) {
+      const c = afterCrash(heterogeneous(seed, N), L, R, crashVictimIndex(seed, N))
+      const m = migrationWaves(c.final, L, R)
+      const fewest = layoutStats(c.final, L).minServers
+      const waves = m.waves.map(w => `${w.moves}, ${(w.during / c.bound).toFixed(3)} → ${(w.after / c.bound).toFixed(3)}, ${w.thinAfter}`).join('; ')
+      console.log(`| ${seed} | ${c.rebalanced.toFixed(3)} (${fewest}) | ${(m.target.min / c.bound).toFixed(3)} (${m.target.minServers}) | ${m.toMove} | ${waves}${m.reached ? '' : '; stuck'} |`)
     }
     process.exit(0)
   }

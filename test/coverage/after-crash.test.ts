@@ -56,3 +56,22 @@ describe('after-join replay', () => {
     expect(afterJoin(heterogeneous(1, 12), 24, 2)).toEqual(j)
   })
 })
+
+describe('migration to the survivors\' joint plan (sim/bound/migrate.ts)', () => {
+  it('seed 37: the layout the crash replay ends with reaches the joint plan in waves that never uncover a block', async () => {
+    const { migrationWaves } = await import('../../sim/bound/migrate.ts')
+    const { layoutStats } = await import('../../sim/bound/after-crash.ts')
+    const c = afterCrash(heterogeneous(37, 20), 48, 2, 13)
+    // The exact double tiling that repair cannot fix: a block keeps one server.
+    expect(layoutStats(c.final, 48).minServers).toBe(1)
+    const m = migrationWaves(c.final, 48, 2)
+    expect(m.reached).toBe(true)
+    expect(m.target.minServers).toBe(2)
+    expect(m.waves.length).toBeGreaterThan(1)
+    expect(m.waves.reduce((a, w) => a + w.moves, 0)).toBe(m.toMove)
+    for (const w of m.waves) expect(w.during).toBeGreaterThan(0) // never a hole
+    expect(m.waves.at(-1)!.thinAfter).toBe(0)
+    expect(m.waves.at(-1)!.after).toBe(m.target.min)
+    expect(m.target.min / c.bound).toBeGreaterThan(0.95)
+  })
+})
