@@ -6,7 +6,7 @@
  * Bumped by every release whose planner decides differently on the same view (not by releases that
  * only change other parts). Version history in PROTOCOL 15.6.
  */
-export const PLANNER_REVISION = 1
+export const PLANNER_REVISION = 2
 
 export interface PlannerSettings {
   revision: number
