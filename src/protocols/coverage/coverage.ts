@@ -112,6 +112,13 @@ export function coverCount (lengths: ArrayLike<number>, totalBlocks: number, cap
   return k
 }
 
+/** Σ ⌊length⌋: the node-blocks the exact cover tests work with. */
+function wholeBlocks (lengths: ArrayLike<number>): number {
+  let mass = 0
+  for (let i = 0; i < lengths.length; i++) mass += Math.floor(lengths[i])
+  return mass
+}
+
 /**
  * Whether the lengths split into two groups of sum ≥ L each: some subset has its sum in [L, M − L].
  * Dropping members from a group that still reaches L keeps the other one ≥ L, so a smallest such
@@ -119,8 +126,7 @@ export function coverCount (lengths: ArrayLike<number>, totalBlocks: number, cap
  */
 function twoCovers (lengths: ArrayLike<number>, totalBlocks: number): boolean {
   const L = Math.floor(totalBlocks)
-  let mass = 0
-  for (let i = 0; i < lengths.length; i++) mass += Math.floor(lengths[i])
+  const mass = wholeBlocks(lengths)
   if (mass < 2 * L) return false
   const reach = new Uint8Array(2 * L)
   reach[0] = 1
@@ -141,8 +147,7 @@ function twoCovers (lengths: ArrayLike<number>, totalBlocks: number): boolean {
  */
 function threeCovers (lengths: ArrayLike<number>, totalBlocks: number): boolean {
   const L = Math.floor(totalBlocks)
-  let mass = 0
-  for (let i = 0; i < lengths.length; i++) mass += Math.floor(lengths[i])
+  const mass = wholeBlocks(lengths)
   if (mass < 3 * L) return false
   const W = 2 * L
   const mask = (1n << BigInt(W)) - 1n
